@@ -1,0 +1,63 @@
+"""Resource names: one function of the config, shared by stacks, renderer and drift tests.
+
+Names are deterministic so that stacks reference each other by name (no cross-stack
+outputs), and the release artifacts rendered at build time agree with what Terraform
+created. AWS limits (ALB and target-group names: 32 characters) are respected by the
+schema's length limits on `project.name` (12) and `environment.name` (10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EnvironmentNames:
+    project: str
+    env: str
+    service: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.env}"
+
+    cluster = property(lambda self: self.prefix)
+    ecs_service = property(lambda self: self.service)
+    task_family = property(lambda self: f"{self.prefix}-{self.service}")
+    container = property(lambda self: self.service)
+    log_group = property(lambda self: f"/ecs/{self.prefix}/{self.service}")
+    log_stream_prefix = property(lambda self: self.service)
+    execution_role = property(lambda self: f"{self.prefix}-task-execution")
+    task_role = property(lambda self: f"{self.prefix}-task")
+    alb = property(lambda self: self.prefix)
+    codedeploy_app = property(lambda self: self.prefix)
+    codedeploy_group = property(lambda self: f"{self.prefix}-{self.service}")
+    codedeploy_role = property(lambda self: f"{self.prefix}-codedeploy")
+    autoscaling_role = property(lambda self: f"{self.prefix}-autoscaling")
+    dashboard = property(lambda self: self.prefix)
+
+    def target_group(self, color: str) -> str:
+        """`color` is `main` (rolling), `blue` or `green`."""
+        return f"{self.prefix}-{color}"
+
+    def alarm(self, what: str) -> str:
+        return f"{self.prefix}-{what}"
+
+    def role_arn(self, account_id: str, role: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{role}"
+
+
+@dataclass(frozen=True)
+class ReleaseNames:
+    project: str
+
+    pipeline = property(lambda self: f"{self.project}-release")
+    artifact_bucket_prefix = property(lambda self: f"{self.project}-artifacts-")
+    build_project = property(lambda self: f"{self.project}-build")
+    test_project = property(lambda self: f"{self.project}-test")
+    build_role = property(lambda self: f"{self.project}-codebuild")
+    pipeline_role = property(lambda self: f"{self.project}-codepipeline")
+    approval_topic = property(lambda self: f"{self.project}-approval")
+    connection = property(lambda self: f"{self.project}-gitlab")
+    ci_plan_role = property(lambda self: f"{self.project}-ci-plan")
+    ci_deploy_role = property(lambda self: f"{self.project}-ci-deploy")

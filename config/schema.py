@@ -1,0 +1,234 @@
+"""The schema of `project.yaml` and `environments/*.yaml`.
+
+One model per YAML section. Every field has a type, a documented default and, where AWS
+has limits, a validator, so that a mistake is reported by file and field before any
+Terraform runs. `python main.py schema` exports it as JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1")]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
+
+# Fargate's valid cpu -> memory (MiB) combinations.
+FARGATE_MEMORY = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4097, 1024)),
+    1024: list(range(2048, 8193, 1024)),
+    2048: list(range(4096, 16385, 1024)),
+    4096: list(range(8192, 30721, 1024)),
+}
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+CODEDEPLOY_ECS_CONFIGS = (
+    "CodeDeployDefault.ECSAllAtOnce",
+    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+    "CodeDeployDefault.ECSCanary10Percent5Minutes",
+    "CodeDeployDefault.ECSCanary10Percent15Minutes",
+)
+
+
+class Section(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Aws(Section):
+    account_id: AccountId = Field(description="Account the stack must be deployed to; the aws target refuses any other.")
+    region: Region = Field(description="Region of every resource of this stack.")
+
+
+class State(Section):
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket of the remote state (created by `deploy` if missing).")
+    key: str = Field(pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$", description="Object key of this stack's state; must end in .tfstate.")
+    region: Region | None = Field(default=None, description="Region of the bucket; default: the stack's region.")
+
+
+class Network(Section):
+    vpc_cidr: str = Field(description="IPv4 CIDR of the VPC, e.g. 10.10.0.0/16.")
+    availability_zones: list[str] = Field(min_length=2, description="At least two AZs: the ALB requires them.")
+    public_subnets: list[str] = Field(description="One CIDR per AZ, for the ALB (and NAT gateways).")
+    private_subnets: list[str] = Field(description="One CIDR per AZ, for the tasks.")
+    tasks_in_public_subnets: bool = Field(
+        default=False,
+        description="Run tasks in the public subnets with public IPs, saving NAT gateways (cost over isolation).",
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        ipaddress.IPv4Network(value)
+        return value
+
+    @model_validator(mode="after")
+    def _subnets(self) -> Network:
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        zones = len(self.availability_zones)
+        if len(set(self.availability_zones)) != zones:
+            raise ValueError("availability_zones: expected distinct zones")
+        seen: list[ipaddress.IPv4Network] = []
+        for field in ("public_subnets", "private_subnets"):
+            cidrs = getattr(self, field)
+            if len(cidrs) != zones:
+                raise ValueError(f"{field}: expected one CIDR per availability zone ({zones}), got {len(cidrs)}")
+            for cidr in cidrs:
+                net = ipaddress.IPv4Network(cidr)
+                if not net.subnet_of(vpc):
+                    raise ValueError(f"{field}: {cidr} is not inside vpc_cidr {self.vpc_cidr}")
+                if any(net.overlaps(other) for other in seen):
+                    raise ValueError(f"{field}: {cidr} overlaps another subnet")
+                seen.append(net)
+        return self
+
+
+class Service(Section):
+    name: Name = Field(default="web", max_length=20, description="Container and service name.")
+    image_repository: Name = Field(description="ECR repository the release builds into (created by the release stack).")
+    image_tag: str = Field(default="bootstrap", description="Tag of the first task definition; later revisions come from the pipeline.")
+    container_port: int = Field(default=8080, ge=1, le=65535)
+    cpu: Literal[256, 512, 1024, 2048, 4096] = Field(default=256, description="Fargate task CPU units.")
+    memory: int = Field(default=512, description="Fargate task memory (MiB); must be valid for `cpu`.")
+    desired_count: int = Field(default=1, ge=0)
+    min_count: int = Field(default=1, ge=0)
+    max_count: int = Field(default=1, ge=1, description="Above min_count, target-tracking autoscaling is enabled.")
+    cpu_target_percent: int = Field(default=60, ge=10, le=90, description="Autoscaling target for average CPU.")
+    health_check_path: str = Field(default="/health", pattern=r"^/")
+    environment: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
+        default_factory=dict, description="Plain environment variables; never secrets."
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Service:
+        if self.memory not in FARGATE_MEMORY[self.cpu]:
+            raise ValueError(f"memory: {self.memory} is not valid with cpu {self.cpu}; expected one of {FARGATE_MEMORY[self.cpu]}")
+        if not self.min_count <= self.desired_count <= self.max_count:
+            raise ValueError("desired_count: expected min_count <= desired_count <= max_count")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.max_count > self.min_count
+
+
+class Rolling(Section):
+    minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
+    maximum_percent: int = Field(default=200, ge=100, le=200)
+    circuit_breaker_rollback: bool = Field(default=True, description="Roll back a deployment the circuit breaker stops.")
+
+
+class BlueGreen(Section):
+    deployment_config: Literal[CODEDEPLOY_ECS_CONFIGS] = Field(  # type: ignore[valid-type]
+        default="CodeDeployDefault.ECSCanary10Percent5Minutes", description="CodeDeploy traffic-shifting configuration."
+    )
+    test_listener_port: int = Field(default=8443, ge=1, le=65535, description="Port of the ALB test listener (green before shift).")
+    termination_wait_minutes: int = Field(default=5, ge=0, le=2880, description="How long blue tasks stay after the shift.")
+    rollback_on_alarms: bool = Field(default=True, description="Stop and roll back when the 5xx or unhealthy-host alarm fires.")
+
+
+class Deployment(Section):
+    """`strategy` picks the settings used; both sections may stay, so switching is one line."""
+
+    strategy: Literal["rolling", "blue_green"]
+    rolling: Rolling = Field(default_factory=Rolling)
+    blue_green: BlueGreen = Field(default_factory=BlueGreen)
+
+
+class Listener(Section):
+    port: int = Field(default=80, ge=1, le=65535, description="Production listener port (HTTP, or HTTPS with a certificate).")
+    certificate_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:acm:",
+        description="ACM certificate: listeners serve HTTPS on 443 and port 80 redirects to it.",
+    )
+    ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06")
+
+
+class Alarms(Section):
+    http_5xx_threshold: int = Field(default=5, ge=1, description="Target 5xx responses per minute that fail a release.")
+    unhealthy_hosts_threshold: int = Field(default=1, ge=1, description="Unhealthy targets that fail a release.")
+    evaluation_periods: int = Field(default=2, ge=1)
+
+
+class Release(Section):
+    order: int = Field(ge=1, description="Position of this environment's deploy stage in the pipeline.")
+    approval_emails: list[Email] = Field(
+        default_factory=list, description="A non-empty list gates this stage on a manual approval mailed to them."
+    )
+
+
+class Environment(Section):
+    """One `environments/<name>.yaml`."""
+
+    name: Name = Field(max_length=10, description="Taken from the file name.")
+    aws: Aws
+    state: State
+    network: Network
+    service: Service
+    deployment: Deployment
+    listener: Listener = Field(default_factory=Listener)
+    alarms: Alarms = Field(default_factory=Alarms)
+    release: Release
+    log_retention_days: Literal[LOG_RETENTION_DAYS] = Field(default=30)  # type: ignore[valid-type]
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ports(self) -> Environment:
+        if self.deployment.strategy == "blue_green":
+            taken = {self.listener.port, 80, 443} if self.listener.certificate_arn else {self.listener.port}
+            if self.deployment.blue_green.test_listener_port in taken:
+                raise ValueError("deployment.blue_green.test_listener_port: expected a port other than the production listener's")
+        return self
+
+    @property
+    def strategy(self) -> str:
+        return self.deployment.strategy
+
+
+class GitLab(Section):
+    url: str = Field(default="https://gitlab.com", pattern=r"^https://[^/]+$", description="GitLab instance (OIDC issuer).")
+    project_path: str = Field(pattern=r"^[\w.-]+(/[\w.-]+)+$", description="group/project: OIDC trust is limited to it.")
+    branch: Name = Field(default="main", description="Branch that releases and deploys.")
+    audience: str = Field(default="sts.amazonaws.com", description="`aud` of the CI id_token.")
+    drift_schedule: str = Field(default="0 6 * * 1-5", description="Cron of the scheduled drift pipeline.")
+    state_key: str = Field(
+        default="gitlab.tfstate", pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$", description="State key of the gitlab stack, in the project's state bucket."
+    )
+
+
+class ProjectSettings(Section):
+    """`project.yaml`: what spans environments (the release, GitLab, CI access)."""
+
+    name: Name = Field(max_length=12, description="Prefix of every resource name.")
+    aws: Aws
+    state: State = Field(description="Remote state of the release stack; its bucket also holds the gitlab stack's state.")
+    gitlab: GitLab
+    tags: Tags = Field(default_factory=dict)
+
+
+class Project(BaseModel):
+    """The validated whole: settings plus every discovered environment, in release order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    settings: ProjectSettings
+    environments: tuple[Environment, ...]
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+    @property
+    def image_repository(self) -> str:
+        return self.environments[0].service.image_repository
+

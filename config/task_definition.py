@@ -1,0 +1,64 @@
+"""The ECS task definition as plain data, derived from the config.
+
+One function serves both the ECS module (what Terraform registers) and the release
+renderer (the taskdef.json CodeDeploy registers), so container name, port, family,
+roles and log settings cannot disagree between the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.names import EnvironmentNames
+from config.schema import Environment, ProjectSettings
+
+IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"  # what CodeDeployToECS substitutes with imageDetail.json's ImageURI
+
+
+def names_for(settings: ProjectSettings, env: Environment) -> EnvironmentNames:
+    return EnvironmentNames(project=settings.name, env=env.name, service=env.service.name)
+
+
+def image_uri(settings: ProjectSettings, env: Environment, tag: str) -> str:
+    registry = f"{settings.aws.account_id}.dkr.ecr.{settings.aws.region}.amazonaws.com"
+    return f"{registry}/{env.service.image_repository}:{tag}"
+
+
+def container_definitions(settings: ProjectSettings, env: Environment, image: str) -> list[dict[str, Any]]:
+    names = names_for(settings, env)
+    service = env.service
+    return [
+        {
+            "name": names.container,
+            "image": image,
+            "essential": True,
+            "readonlyRootFilesystem": True,
+            "portMappings": [{"containerPort": service.container_port, "hostPort": service.container_port, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(service.environment.items())],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": names.log_group,
+                    "awslogs-region": env.aws.region,
+                    "awslogs-stream-prefix": names.log_stream_prefix,
+                },
+            },
+            "stopTimeout": 30,
+        }
+    ]
+
+
+def task_definition(settings: ProjectSettings, env: Environment, image: str) -> dict[str, Any]:
+    """The RegisterTaskDefinition request (camelCase, as ECS and taskdef.json spell it)."""
+    names = names_for(settings, env)
+    return {
+        "family": names.task_family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": str(env.service.cpu),
+        "memory": str(env.service.memory),
+        "executionRoleArn": names.role_arn(env.aws.account_id, names.execution_role),
+        "taskRoleArn": names.role_arn(env.aws.account_id, names.task_role),
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "containerDefinitions": container_definitions(settings, env, image),
+    }

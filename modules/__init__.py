@@ -1,0 +1,6 @@
+"""Shared constructs: one concern each, a pure function of a typed props object.
+
+Modules never read files or environment variables and never know which target (local
+emulator or AWS) they will be deployed to; the release strategy (`rolling` or
+`blue_green`) is a typed prop branched on in exactly one place per module.
+"""

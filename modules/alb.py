@@ -1,0 +1,124 @@
+"""Application Load Balancer: listeners and target groups for either strategy.
+
+rolling: one target group (`main`) behind the production listener.
+blue_green: `blue` and `green` target groups, a production listener (blue) and a test
+listener (green); CodeDeploy swaps their default actions, so Terraform ignores those.
+The ALB's security group is opened here on exactly the listener ports: production
+ports to the internet, the test listener only inside the VPC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+Strategy = Literal["rolling", "blue_green"]
+
+
+@dataclass(frozen=True)
+class AlbProps:
+    name: str
+    """ALB name and target-group prefix (<= 26 characters)."""
+    strategy: Strategy
+    vpc_id: str
+    subnet_ids: list[str]
+    security_group_id: str
+    vpc_cidr: str
+    """Where the test listener is reachable from."""
+    container_port: int
+    health_check_path: str
+    listener_port: int = 80
+    """Production port when serving HTTP; with a certificate it is 443 and 80 redirects."""
+    test_listener_port: int = 8443
+    """blue_green only: where the green target group is tested before the shift."""
+    certificate_arn: str | None = None
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    deregistration_delay_seconds: int = 30
+    """Shorter than the task's stop timeout, so draining ends before SIGKILL."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def colors(self) -> list[str]:
+        return ["blue", "green"] if self.strategy == "blue_green" else ["main"]
+
+    @property
+    def production_port(self) -> int:
+        return 443 if self.certificate_arn else self.listener_port
+
+    @property
+    def public_ports(self) -> list[int]:
+        return sorted({80, 443}) if self.certificate_arn else [self.listener_port]
+
+    @property
+    def internal_ports(self) -> list[int]:
+        return [self.test_listener_port] if self.strategy == "blue_green" else []
+
+
+class Alb(Construct):
+    def __init__(self, scope: Construct, id_: str, props: AlbProps):
+        super().__init__(scope, id_)
+        p = props
+        for port, cidr, who in [(port, "0.0.0.0/0", "the internet") for port in p.public_ports] + [
+            (port, p.vpc_cidr, "the VPC") for port in p.internal_ports
+        ]:
+            VpcSecurityGroupIngressRule(
+                self, f"ingress-{port}", security_group_id=p.security_group_id, description=f"Listener {port} from {who}",
+                ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=cidr,
+            )
+        self.lb = Lb(
+            self, "lb", name=p.name, load_balancer_type="application", internal=False,
+            subnets=p.subnet_ids, security_groups=[p.security_group_id],
+            drop_invalid_header_fields=True, enable_http2=True, tags=p.tags,
+        )
+        self.target_groups = {
+            color: LbTargetGroup(
+                self, f"tg-{color}", name=f"{p.name}-{color}", port=p.container_port, protocol="HTTP",
+                target_type="ip", vpc_id=p.vpc_id, deregistration_delay=str(p.deregistration_delay_seconds),
+                health_check={
+                    "path": p.health_check_path, "matcher": "200", "interval": 15, "timeout": 5,
+                    "healthy_threshold": 2, "unhealthy_threshold": 3,
+                },
+                tags=p.tags,
+            )
+            for color in p.colors
+        }
+        # CodeDeploy swaps the listeners' target groups during a blue/green release.
+        lifecycle = TerraformResourceLifecycle(ignore_changes=["default_action"]) if p.strategy == "blue_green" else None
+        first, last = self.target_groups[p.colors[0]], self.target_groups[p.colors[-1]]
+        self.production_listener = self._listener("production", p.production_port, first, p, lifecycle)
+        self.test_listener = self._listener("test", p.test_listener_port, last, p, lifecycle) if p.strategy == "blue_green" else None
+        if p.certificate_arn:
+            LbListener(
+                self, "http-redirect", load_balancer_arn=self.lb.arn, port=80, protocol="HTTP",
+                default_action=[LbListenerDefaultAction(
+                    type="redirect", redirect={"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+                )],
+                tags=p.tags,
+            )
+
+    def _listener(self, role: str, port: int, target: LbTargetGroup, p: AlbProps, lifecycle) -> LbListener:
+        tls = {"protocol": "HTTPS", "certificate_arn": p.certificate_arn, "ssl_policy": p.ssl_policy} if p.certificate_arn else {"protocol": "HTTP"}
+        return LbListener(
+            self, f"listener-{role}", load_balancer_arn=self.lb.arn, port=port,
+            default_action=[LbListenerDefaultAction(type="forward", target_group_arn=target.arn)],
+            lifecycle=lifecycle, tags=p.tags, **tls,
+        )
+
+    @property
+    def first_target_group(self) -> LbTargetGroup:
+        """Where the service starts: `main`, or `blue` before the first blue/green release."""
+        return next(iter(self.target_groups.values()))
+
+    @property
+    def listener_arns(self) -> dict[str, str]:
+        arns = {"production": self.production_listener.arn}
+        if self.test_listener is not None:
+            arns["test"] = self.test_listener.arn
+        return arns

@@ -1,0 +1,161 @@
+"""ECS on Fargate: cluster, task definition, roles, service and autoscaling.
+
+rolling: ECS deployment controller with the circuit breaker and automatic rollback.
+blue_green: CODE_DEPLOY controller; CodeDeploy then owns the task definition and the
+target group the service is attached to, so Terraform ignores those attributes.
+In both strategies the pipeline registers new task-definition revisions, so the
+service's `task_definition` is the pipeline's, not Terraform's, after the first release.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceLoadBalancer
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from modules.iam import allow, policy, trust_policy
+
+
+@dataclass(frozen=True)
+class RollingSettings:
+    minimum_healthy_percent: int = 100
+    maximum_percent: int = 200
+    circuit_breaker_rollback: bool = True
+
+
+@dataclass(frozen=True)
+class EcsServiceProps:
+    cluster_name: str
+    service_name: str
+    execution_role_name: str
+    task_role_name: str
+    account_id: str
+    region: str
+    task_definition: dict[str, Any]
+    """RegisterTaskDefinition-shaped data (config.task_definition): shared with the release renderer."""
+    log_group_name: str
+    log_retention_days: int
+    image_repository: str
+    """ECR repository the execution role may pull from (and nothing else)."""
+    subnet_ids: list[str]
+    security_group_id: str
+    assign_public_ip: bool
+    target_group_arn: str
+    """Target group the service starts behind (blue for blue_green)."""
+    container_name: str
+    container_port: int
+    strategy: Literal["rolling", "blue_green"]
+    rolling: RollingSettings = field(default_factory=RollingSettings)
+    desired_count: int = 1
+    min_count: int = 1
+    max_count: int = 1
+    """Above min_count, target-tracking autoscaling owns desired_count."""
+    cpu_target_percent: int = 60
+    health_check_grace_period_seconds: int = 30
+    depends_on: list[ITerraformDependable] = field(default_factory=list)
+    """E.g. the listener: ECS attaches a service only to a target group a listener uses."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.max_count > self.min_count
+
+
+class EcsFargateService(Construct):
+    def __init__(self, scope: Construct, id_: str, props: EcsServiceProps):
+        super().__init__(scope, id_)
+        p = props
+        self.cluster = EcsCluster(
+            self, "cluster", name=p.cluster_name, setting=[EcsClusterSetting(name="containerInsights", value="enabled")], tags=p.tags,
+        )
+        self.log_group = CloudwatchLogGroup(self, "logs", name=p.log_group_name, retention_in_days=p.log_retention_days, tags=p.tags)
+        self.execution_role, self.task_role = self._roles(p)
+        td = p.task_definition
+        self.task_definition = EcsTaskDefinition(
+            self, "task", family=td["family"], network_mode=td["networkMode"],
+            requires_compatibilities=td["requiresCompatibilities"], cpu=td["cpu"], memory=td["memory"],
+            execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
+            runtime_platform={
+                "operating_system_family": td["runtimePlatform"]["operatingSystemFamily"],
+                "cpu_architecture": td["runtimePlatform"]["cpuArchitecture"],
+            },
+            container_definitions=json.dumps(td["containerDefinitions"]), tags=p.tags,
+        )
+        blue_green = p.strategy == "blue_green"
+        ignored = ["task_definition"]
+        if blue_green:
+            ignored.append("load_balancer")
+        if p.autoscaled:
+            ignored.append("desired_count")
+        strategy_settings: dict[str, Any] = (
+            {"deployment_controller": {"type": "CODE_DEPLOY"}}
+            if blue_green
+            else {
+                "deployment_controller": {"type": "ECS"},
+                "deployment_circuit_breaker": {"enable": True, "rollback": p.rolling.circuit_breaker_rollback},
+                "deployment_minimum_healthy_percent": p.rolling.minimum_healthy_percent,
+                "deployment_maximum_percent": p.rolling.maximum_percent,
+            }
+        )
+        self.service = EcsService(
+            self, "service", name=p.service_name, cluster=self.cluster.arn, task_definition=self.task_definition.arn,
+            launch_type="FARGATE", platform_version="LATEST", desired_count=p.desired_count,
+            health_check_grace_period_seconds=p.health_check_grace_period_seconds,
+            network_configuration={"subnets": p.subnet_ids, "security_groups": [p.security_group_id], "assign_public_ip": p.assign_public_ip},
+            load_balancer=[EcsServiceLoadBalancer(
+                target_group_arn=p.target_group_arn, container_name=p.container_name, container_port=p.container_port,
+            )],
+            propagate_tags="SERVICE", enable_ecs_managed_tags=True, wait_for_steady_state=False, depends_on=p.depends_on,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored), tags=p.tags,
+            **strategy_settings,
+        )
+        if p.autoscaled:
+            self._autoscaling(p)
+
+    def _roles(self, p: EcsServiceProps) -> tuple[IamRole, IamRole]:
+        """Execution role (ECS agent: pull, log) and task role (the app) are kept separate."""
+        execution = IamRole(
+            self, "execution-role", name=p.execution_role_name, tags=p.tags,
+            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
+        )
+        repo_arn = f"arn:aws:ecr:{p.region}:{p.account_id}:repository/{p.image_repository}"
+        IamRolePolicy(
+            self, "execution-policy", name="pull-image-write-logs", role=execution.id,
+            policy=policy(
+                allow(["ecr:GetAuthorizationToken"], "*", sid="EcrToken"),
+                allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repo_arn], sid="PullImage"),
+                allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteLogs"),
+            ),
+        )
+        task = IamRole(
+            self, "task-role", name=p.task_role_name, tags=p.tags,
+            assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
+        )
+        return execution, task
+
+    def _autoscaling(self, p: EcsServiceProps) -> None:
+        target = AppautoscalingTarget(
+            self, "scaling-target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{p.cluster_name}/{p.service_name}", min_capacity=p.min_count, max_capacity=p.max_count,
+            depends_on=[self.service], tags=p.tags,
+        )
+        AppautoscalingPolicy(
+            self, "scaling-cpu", name=f"{p.service_name}-cpu-target", policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "target_value": p.cpu_target_percent,
+                "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"},
+                "scale_in_cooldown": 120, "scale_out_cooldown": 60,
+            },
+        )

@@ -1,0 +1,130 @@
+"""VPC across 2+ AZs, routing, and the two security groups of the service.
+
+Tasks accept traffic only from the ALB, on the container port; the ALB module opens
+the ALB's security group on its own listener ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.iam import allow, policy, trust_policy
+
+
+@dataclass(frozen=True)
+class NetworkProps:
+    name: str
+    """Prefix of every resource name."""
+    account_id: str
+    vpc_cidr: str
+    availability_zones: list[str]
+    public_subnets: list[str]
+    """One per AZ: the ALB (and NAT gateways)."""
+    private_subnets: list[str]
+    """One per AZ: the tasks, unless `tasks_in_public_subnets`."""
+    container_port: int
+    tasks_in_public_subnets: bool = False
+    """True trades NAT gateways (cost) for tasks with public IPs; their SG still admits only the ALB."""
+    flow_log_retention_days: int = 30
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Network(Construct):
+    def __init__(self, scope: Construct, id_: str, props: NetworkProps):
+        super().__init__(scope, id_)
+        p = props
+        self.vpc = Vpc(
+            self, "vpc", cidr_block=p.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
+            tags={**p.tags, "Name": p.name},
+        )
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={**p.tags, "Name": f"{p.name}-default-closed"})
+        self._tasks_public = p.tasks_in_public_subnets
+        self._flow_logs(p)
+        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={**p.tags, "Name": p.name})
+
+        public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={**p.tags, "Name": f"{p.name}-public"})
+        Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+        self.public_subnets = []
+        self.private_subnets = []
+        for i, (zone, pub_cidr, priv_cidr) in enumerate(zip(p.availability_zones, p.public_subnets, p.private_subnets)):
+            pub = Subnet(
+                self, f"public-{i}", vpc_id=self.vpc.id, cidr_block=pub_cidr, availability_zone=zone,
+                map_public_ip_on_launch=False, tags={**p.tags, "Name": f"{p.name}-public-{zone}", "tier": "public"},
+            )
+            RouteTableAssociation(self, f"public-{i}-rta", subnet_id=pub.id, route_table_id=public_rt.id)
+            priv = Subnet(
+                self, f"private-{i}", vpc_id=self.vpc.id, cidr_block=priv_cidr, availability_zone=zone,
+                tags={**p.tags, "Name": f"{p.name}-private-{zone}", "tier": "private"},
+            )
+            priv_rt = RouteTable(self, f"private-{i}-rt", vpc_id=self.vpc.id, tags={**p.tags, "Name": f"{p.name}-private-{zone}"})
+            RouteTableAssociation(self, f"private-{i}-rta", subnet_id=priv.id, route_table_id=priv_rt.id)
+            if not p.tasks_in_public_subnets:
+                eip = Eip(self, f"nat-{i}-eip", domain="vpc", tags={**p.tags, "Name": f"{p.name}-nat-{zone}"})
+                nat = NatGateway(self, f"nat-{i}", allocation_id=eip.id, subnet_id=pub.id, tags={**p.tags, "Name": f"{p.name}-{zone}"})
+                Route(self, f"private-{i}-default", route_table_id=priv_rt.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
+            self.public_subnets.append(pub)
+            self.private_subnets.append(priv)
+
+        self.alb_security_group = SecurityGroup(
+            self, "alb-sg", name=f"{p.name}-alb", description="ALB: listener ports in, tasks out", vpc_id=self.vpc.id,
+            tags={**p.tags, "Name": f"{p.name}-alb"},
+        )
+        self.task_security_group = SecurityGroup(
+            self, "task-sg", name=f"{p.name}-tasks", description="Tasks: container port from the ALB only", vpc_id=self.vpc.id,
+            tags={**p.tags, "Name": f"{p.name}-tasks"},
+        )
+        VpcSecurityGroupEgressRule(
+            self, "alb-out-tasks", security_group_id=self.alb_security_group.id, description="To tasks on the container port",
+            ip_protocol="tcp", from_port=p.container_port, to_port=p.container_port,
+            referenced_security_group_id=self.task_security_group.id,
+        )
+        VpcSecurityGroupIngressRule(
+            self, "task-in-alb", security_group_id=self.task_security_group.id, description="From the ALB on the container port",
+            ip_protocol="tcp", from_port=p.container_port, to_port=p.container_port,
+            referenced_security_group_id=self.alb_security_group.id,
+        )
+        VpcSecurityGroupEgressRule(
+            self, "task-out-https", security_group_id=self.task_security_group.id, description="HTTPS to AWS APIs (ECR, logs)",
+            ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
+        )
+
+    @property
+    def task_subnet_ids(self) -> list[str]:
+        return [s.id for s in self.task_subnets]
+
+    @property
+    def task_subnets(self) -> list[Subnet]:
+        return self.public_subnets if self._tasks_public else self.private_subnets
+
+    def _flow_logs(self, p: NetworkProps) -> None:
+        group = CloudwatchLogGroup(self, "flow-logs", name=f"/vpc/{p.name}/flow-logs", retention_in_days=p.flow_log_retention_days, tags=p.tags)
+        role = IamRole(
+            self, "flow-logs-role", name=f"{p.name}-flow-logs", tags=p.tags,
+            assume_role_policy=trust_policy("vpc-flow-logs.amazonaws.com", p.account_id),
+        )
+        IamRolePolicy(
+            self, "flow-logs-policy", name="write-flow-logs", role=role.id,
+            policy=policy(allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [f"{group.arn}:*"])),
+        )
+        FlowLog(
+            self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=group.arn, iam_role_arn=role.arn, tags=p.tags,
+        )

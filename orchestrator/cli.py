@@ -1,0 +1,114 @@
+"""The project's CLI: `python main.py <command>`; no command synthesizes (as cdktf expects).
+
+Exit codes: 0 success (or no changes with --detailed-exitcode), 1 error, 2 changes found
+(plan --detailed-exitcode, drift), 2 also for invalid configuration (nothing is run),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from config import ConfigError
+from orchestrator import commands
+from orchestrator.executor import interrupted
+from orchestrator.targets import TargetError, default_target_name
+from orchestrator.terraform import interrupt_all
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--environments", type=Path, default=ROOT / "environments", help="directory of <environment>.yaml files")
+    common.add_argument("--verbose", "-v", action="store_true", help="stream Terraform's output (always kept in the run's log files)")
+
+    tf = argparse.ArgumentParser(add_help=False, parents=[common])
+    tf.add_argument("stacks", nargs="*", metavar="STACK", help="stacks to act on (default: every stack the target can deploy)")
+    tf.add_argument("--target", choices=["local", "aws"], default=default_target_name(),
+                    help="local: the embedded AWS emulator (default; env DEPLOY_TARGET); aws: real AWS")
+    tf.add_argument("--lock-timeout", default="0s", help="how long to wait for a state lock (default 0s: fail fast)")
+    tf.add_argument("--parallelism", type=int, default=4, help="stacks run at once (default 4)")
+    tf.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+    p = sub.add_parser("synth", parents=[common], help="synthesize every stack into cdktf.out (cached by input hash)")
+    p.add_argument("--force", action="store_true", help="ignore the cache")
+    p.set_defaults(func=commands.synth)
+
+    p = sub.add_parser("plan", parents=[tf], help="init and plan; a summary per stack")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 0 when no stack has changes, 2 when any has, 1 on error")
+    p.add_argument("--report", type=Path, help="write the GitLab terraform report {create, update, delete} to this file")
+    p.add_argument("--plan-dir", type=Path, help="copy each stack's plan file and its text rendering here")
+    p.set_defaults(func=commands.plan)
+
+    p = sub.add_parser("deploy", parents=[tf], help="bootstrap the state, plan, then apply in dependency order")
+    p.add_argument("--auto-approve", action="store_true", help="apply without asking (pipelines)")
+    p.set_defaults(func=commands.deploy)
+
+    p = sub.add_parser("destroy", parents=[tf], help="destroy stacks, dependants first")
+    p.add_argument("--auto-approve", action="store_true", help="destroy without asking")
+    p.set_defaults(func=commands.destroy)
+
+    p = sub.add_parser("output", parents=[tf], help="print the stacks' outputs")
+    p.set_defaults(func=commands.output)
+
+    p = sub.add_parser("drift", parents=[tf], help="detect changes made outside Terraform (exit 2 when found)")
+    p.add_argument("--report", type=Path, help="write the JSON drift report here (and <name>.gitlab.json beside it)")
+    p.set_defaults(func=commands.drift)
+
+    p = sub.add_parser("local", help="the local AWS emulator's lifecycle")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=commands.local)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of environments/*.yaml and project.yaml")
+    p.add_argument("--out", type=Path, help="write into this directory instead of printing")
+    p.set_defaults(func=commands.schema)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv or ["synth"])
+    if args.command is None:
+        parser.print_help()
+        return 1
+    signal.signal(signal.SIGINT, _on_interrupt)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+_last_interrupt = 0.0
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """First Ctrl-C: let running Terraform finish gracefully (state written, lock released)
+    and start nothing new. A second one is forwarded too, which makes Terraform stop hard."""
+    global _last_interrupt
+    if not interrupted.is_set():
+        interrupted.set()
+        n = interrupt_all()
+        print(f"\ninterrupt: asked {n} running terraform process(es) to stop gracefully; no new stack will start "
+              "(Ctrl-C again to force)", file=sys.stderr, flush=True)
+        if n == 0:
+            raise KeyboardInterrupt
+    elif time.monotonic() - _last_interrupt > 1:
+        interrupt_all()
+    _last_interrupt = time.monotonic()

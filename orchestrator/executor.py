@@ -1,0 +1,76 @@
+"""Run one function per stack, in dependency order, independent stacks in parallel.
+
+A stack starts when every selected dependency has succeeded; if one failed (or the
+run was interrupted), the stack is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable
+
+from orchestrator.stacks import Stack
+from orchestrator.terraform import Counts
+
+interrupted = threading.Event()
+
+
+@dataclass
+class Outcome:
+    stack: str
+    status: str
+    """ok | failed | skipped"""
+    counts: Counts | None = None
+    seconds: float = 0.0
+    detail: str = ""
+
+    def to_json(self) -> dict:
+        data = {"stack": self.stack, "status": self.status, "seconds": round(self.seconds, 1), "detail": self.detail}
+        if self.counts is not None:
+            data["changes"] = self.counts.as_report()
+        return data
+
+
+def run_stacks(names: list[str], stacks: dict[str, Stack], work: Callable[[str], Outcome], *,
+               ordered: bool = True, reverse: bool = False, parallelism: int = 4) -> dict[str, Outcome]:
+    """`reverse` runs dependants first (destroy)."""
+    selected = set(names)
+    waits_for = {n: set() for n in names}
+    if ordered:
+        for n in names:
+            for dep in stacks[n].dependencies:
+                if dep in selected:
+                    (waits_for[dep] if reverse else waits_for[n]).add(n if reverse else dep)
+    outcomes: dict[str, Outcome] = {}
+    running: dict[Future, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        while len(outcomes) < len(names):
+            for name in names:
+                if name in outcomes or name in running.values():
+                    continue
+                failed = [d for d in waits_for[name] if d in outcomes and outcomes[d].status != "ok"]
+                if interrupted.is_set():
+                    outcomes[name] = Outcome(name, "skipped", detail="interrupted")
+                elif failed:
+                    outcomes[name] = Outcome(name, "skipped", detail=f"{', '.join(sorted(failed))} did not succeed")
+                elif all(d in outcomes for d in waits_for[name]):
+                    running[pool.submit(_timed, work, name)] = name
+            if not running:
+                continue
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                outcomes[running.pop(future)] = future.result()
+    return {n: outcomes[n] for n in names}
+
+
+def _timed(work: Callable[[str], Outcome], name: str) -> Outcome:
+    began = time.monotonic()
+    try:
+        outcome = work(name)
+    except Exception as exc:  # noqa: BLE001 - one stack's failure must not stop the others
+        outcome = Outcome(name, "failed", detail=str(exc))
+    outcome.seconds = time.monotonic() - began
+    return outcome

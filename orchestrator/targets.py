@@ -1,0 +1,203 @@
+"""Where stacks are deployed: the local emulator (default) or AWS.
+
+A target contributes only what differs per destination: environment variables for
+Terraform, backend settings given at `init`, an override file beside the synthesized
+JSON (never inside cdktf.out), a preflight check, and the state-bucket bootstrap.
+Everything local-only (endpoints, moto's account, small retries) lives in LocalTarget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from config.schema import Project
+
+# Every AWS service the stacks use; the local target points each at the emulator.
+SERVICES = (
+    "apigateway", "applicationautoscaling", "cloudwatch", "cloudwatchlogs", "codebuild", "codeconnections",
+    "codedeploy", "codepipeline", "codestarconnections", "dynamodb", "ec2", "ecr", "ecs", "elbv2", "iam", "kms",
+    "s3", "sns", "sqs", "sts",
+)
+
+
+class TargetError(Exception):
+    """A target refuses to run (wrong account, no emulator); `str()` is the message."""
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    bucket: str
+    region: str
+
+
+class Target:
+    name = "aws"
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def deployable(self, providers: tuple[str, ...]) -> str | None:
+        """None if a stack with these providers can run here, else the reason it cannot."""
+        return None
+
+    def prepare(self) -> None:
+        """Start or check what the target needs; called once per run, before any Terraform."""
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def backend_config(self) -> dict[str, Any]:
+        return {}
+
+    def override(self) -> dict[str, Any] | None:
+        """Merged into the stack by Terraform as `target_override.tf.json`."""
+        return None
+
+    def client(self, service: str, region: str):
+        import boto3  # noqa: PLC0415
+
+        return boto3.client(service, region_name=region)
+
+    def state_locations(self) -> list[StateLocation]:
+        s = self.project.settings
+        found = {(s.state.bucket, s.state.region or s.aws.region)}
+        found |= {(e.state.bucket, e.state.region or e.aws.region) for e in self.project.environments}
+        return [StateLocation(b, r) for b, r in sorted(found)]
+
+    def bootstrap_state(self) -> list[str]:
+        """Create or fix every state bucket: versioned, encrypted, public access blocked. Idempotent."""
+        done = []
+        for loc in self.state_locations():
+            s3 = self.client("s3", loc.region)
+            try:
+                s3.head_bucket(Bucket=loc.bucket)
+            except s3.exceptions.ClientError:
+                kwargs: dict[str, Any] = {"Bucket": loc.bucket}
+                if loc.region != "us-east-1":
+                    kwargs["CreateBucketConfiguration"] = {"LocationConstraint": loc.region}
+                s3.create_bucket(**kwargs)
+                done.append(loc.bucket)
+            s3.put_bucket_versioning(Bucket=loc.bucket, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_bucket_encryption(Bucket=loc.bucket, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+            s3.put_public_access_block(Bucket=loc.bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        return done
+
+
+class AwsTarget(Target):
+    """Real AWS with the usual credential chain; refuses a caller in the wrong account or region."""
+
+    name = "aws"
+
+    def prepare(self) -> None:
+        import boto3  # noqa: PLC0415
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        s = self.project.settings
+        session = boto3.Session()
+        try:
+            account = session.client("sts", region_name=s.aws.region).get_caller_identity()["Account"]
+        except (BotoCoreError, ClientError) as exc:
+            raise TargetError(f"aws target: cannot identify the caller ({exc}); configure AWS credentials") from exc
+        wanted = {e.aws.account_id for e in self.project.environments} | {s.aws.account_id}
+        if account not in wanted:
+            raise TargetError(
+                f"aws target: the credentials are for account {account}, but the configuration deploys to "
+                f"{', '.join(sorted(wanted))} (project.yaml / environments/*.yaml aws.account_id); refusing"
+            )
+        if session.region_name and session.region_name != s.aws.region:
+            raise TargetError(
+                f"aws target: the session region is {session.region_name}, but project.yaml aws.region is "
+                f"{s.aws.region}; set AWS_REGION={s.aws.region} or fix the YAML; refusing"
+            )
+
+
+class LocalTarget(Target):
+    """moto's server, started by the project, with its compatibility layer."""
+
+    name = "local"
+
+    def __init__(self, project: Project, state_dir: Path | None = None):
+        super().__init__(project)
+        self.state_dir = state_dir
+        self.endpoint = ""
+
+    def deployable(self, providers: tuple[str, ...]) -> str | None:
+        foreign = [p for p in providers if p != "aws"]
+        if foreign:
+            return f"needs the {', '.join(foreign)} provider, which the local target cannot serve"
+        return None
+
+    def prepare(self) -> None:
+        from orchestrator.local import emulator  # noqa: PLC0415
+
+        account = self.project.settings.aws.account_id
+        try:
+            status = emulator.start(**self._dir(), account_id=account)
+        except emulator.EmulatorError as exc:
+            raise TargetError(f"local target: the emulator did not start: {exc}") from exc
+        self.endpoint = status.endpoint or ""
+        caller = self.client("sts", self.project.settings.aws.region).get_caller_identity()["Account"]
+        if caller != account:
+            raise TargetError(
+                f"local target: the running emulator serves account {caller}, the configuration wants {account}; "
+                "restart it with `python main.py local stop`"
+            )
+
+    def _dir(self) -> dict[str, Any]:
+        return {"state_dir": self.state_dir} if self.state_dir else {}
+
+    def env(self) -> dict[str, str]:
+        from orchestrator.local.emulator import LOCAL_CREDENTIALS  # noqa: PLC0415
+
+        return {**LOCAL_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def backend_config(self) -> dict[str, Any]:
+        return {
+            "endpoints": {s: self.endpoint for s in ("s3", "sts", "iam", "dynamodb")},
+            "use_path_style": True, "skip_credentials_validation": True, "skip_region_validation": True,
+            "skip_metadata_api_check": True,
+        }
+
+    def override(self) -> dict[str, Any]:
+        return {"provider": {"aws": {
+            "endpoints": [{s: self.endpoint for s in SERVICES}],
+            "skip_credentials_validation": True, "skip_metadata_api_check": "true", "skip_region_validation": True,
+            "s3_use_path_style": True,
+            # A 500 from the emulator must fail fast, not retry for 15 minutes.
+            "max_retries": 2,
+        }}}
+
+    def client(self, service: str, region: str):
+        import boto3  # noqa: PLC0415
+
+        creds = self.env()
+        return boto3.client(
+            service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"], aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+        )
+
+
+def make_target(name: str, project: Project) -> Target:
+    if name == "local":
+        return LocalTarget(project)
+    if name == "aws":
+        return AwsTarget(project)
+    raise TargetError(f"--target: expected local or aws, got {name!r}")
+
+
+def write_override(target: Target, path: Path) -> None:
+    override = target.override()
+    if override:
+        path.write_text(json.dumps(override, indent=2))
+    elif path.exists():
+        path.unlink()
+
+
+def default_target_name() -> str:
+    return os.environ.get("DEPLOY_TARGET", "local")

@@ -1,0 +1,218 @@
+"""Run Terraform for one stack on one target: init, plan, apply, destroy, output.
+
+Each stack runs in its own work directory (.cache/terraform/<target>/<stack>) holding a
+copy of the synthesized JSON plus the target's override, so cdktf.out stays exactly what
+is deployed to AWS. Output goes to a log file per stack and run (and to the terminal with
+--verbose). Children run in their own session: an interrupt is forwarded to them once
+by `interrupt_all`, so Terraform stops gracefully, writes its state and releases its lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.stacks import Stack
+from orchestrator.targets import Target, write_override
+
+ROOT = Path(__file__).resolve().parent.parent
+MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
+
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+
+
+def interrupt_all() -> int:
+    """Forward SIGINT to every running Terraform; returns how many were signalled."""
+    with _children_lock:
+        for proc in _children:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+        return len(_children)
+
+
+class TerraformError(Exception):
+    def __init__(self, stack: str, step: str, message: str, log: Path | None = None):
+        self.stack, self.step, self.log = stack, step, log
+        where = f" (log: {log})" if log else ""
+        super().__init__(f"{stack}: {step} failed: {message}{where}")
+
+
+class StateLocked(TerraformError):
+    pass
+
+
+@dataclass(frozen=True)
+class Counts:
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.create or self.update or self.delete)
+
+    def as_report(self) -> dict[str, int]:
+        """The JSON GitLab's MR widget reads (`artifacts: reports: terraform`)."""
+        return {"create": self.create, "update": self.update, "delete": self.delete}
+
+    def __str__(self) -> str:
+        return f"+{self.create} ~{self.update} -{self.delete}"
+
+
+def count_changes(plan: dict[str, Any]) -> Counts:
+    create = update = delete = 0
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions == ["update"]:
+            update += 1
+        else:
+            create += "create" in actions
+            delete += "delete" in actions
+    return Counts(create, update, delete)
+
+
+@dataclass
+class RunContext:
+    """What every Terraform call of one CLI run shares."""
+
+    target: Target
+    log_dir: Path
+    verbose: bool = False
+    lock_timeout: str = "0s"
+    cache_dir: Path = ROOT / ".cache" / "terraform"
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        plugins = self.cache_dir / "plugins"
+        plugins.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ, **self.target.env(), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
+            "TF_PLUGIN_CACHE_DIR": str(plugins),
+        }
+        rc = cli_config(self.cache_dir)
+        if rc:
+            self.env["TF_CLI_CONFIG_FILE"] = str(rc)
+        elif not Path(self.env.get("TF_CLI_CONFIG_FILE", "")).is_file():
+            self.env.pop("TF_CLI_CONFIG_FILE", None)
+
+
+def cli_config(cache_dir: Path) -> Path | None:
+    """Use the offline provider mirror where one exists; elsewhere the registry as usual."""
+    if not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        return None
+    rc = cache_dir / "terraformrc"
+    rc.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{MIRROR}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    )
+    return rc
+
+
+class StackRunner:
+    def __init__(self, stack: Stack, ctx: RunContext):
+        self.stack, self.ctx = stack, ctx
+        self.workdir = ctx.cache_dir / ctx.target.name / stack.name
+        self.plan_file = self.workdir / "plan.tfplan"
+
+    def init(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.stack.config_file, self.workdir / "cdk.tf.json")
+        write_override(self.ctx.target, self.workdir / "target_override.tf.json")
+        args = ["init", "-input=false", "-reconfigure", "-no-color"]
+        backend = self.ctx.target.backend_config()
+        if backend:
+            path = self.workdir / "target.tfbackend"
+            path.write_text(_hcl(backend))
+            args.append(f"-backend-config={path}")
+        self._run("init", args)
+
+    def plan(self, destroy: bool = False) -> Counts:
+        args = ["plan", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", "-detailed-exitcode", f"-out={self.plan_file}"]
+        if destroy:
+            args.append("-destroy")
+        code, _ = self._run("plan", args, ok=(0, 2))
+        return count_changes(self.show()) if code == 2 else Counts()
+
+    def show(self) -> dict[str, Any]:
+        _, out = self._run("show", ["show", "-json", str(self.plan_file)], quiet=True)
+        return json.loads(out)
+
+    def show_text(self) -> str:
+        return self._run("show", ["show", "-no-color", str(self.plan_file)], quiet=True)[1]
+
+    def apply(self) -> None:
+        self._run("apply", ["apply", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", str(self.plan_file)])
+
+    def outputs(self) -> dict[str, Any]:
+        _, out = self._run("output", ["output", "-json", "-no-color"], quiet=True)
+        return {k: v.get("value") for k, v in json.loads(out or "{}").items()}
+
+    def _run(self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False) -> tuple[int, str]:
+        log = self.ctx.log_dir / f"{self.stack.name}.{step}.log"
+        proc = subprocess.Popen(
+            ["terraform", *args], cwd=self.workdir, env=self.ctx.env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if not quiet else subprocess.PIPE, text=True, start_new_session=True,
+        )
+        with _children_lock:
+            _children.add(proc)
+        try:
+            lines = []
+            with log.open("a") as fh:
+                fh.write(f"$ terraform {' '.join(args)}\n")
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    lines.append(line)
+                    if not quiet:
+                        fh.write(line)
+                        if self.ctx.verbose:
+                            sys.stderr.write(f"{self.stack.name:>12} | {line}")
+                stderr = proc.stderr.read() if quiet and proc.stderr else ""
+                fh.write(stderr)
+            code = proc.wait()
+        finally:
+            with _children_lock:
+                _children.discard(proc)
+        output = "".join(lines)
+        if code not in ok:
+            text = output + stderr
+            if "Error acquiring the state lock" in text:
+                raise StateLocked(self.stack.name, step, _lock_message(text), log)
+            if code in (-signal.SIGINT, 130) or "Interrupt received" in text:
+                raise TerraformError(self.stack.name, step, "interrupted", log)
+            raise TerraformError(self.stack.name, step, _last_error(text), log)
+        return code, output
+
+
+def _lock_message(text: str) -> str:
+    info = {k: v.strip() for k, v in re.findall(r"^\s*(ID|Path|Operation|Who|Created):\s*(.*)$", text, re.M)}
+    who = info.get("Who", "unknown holder")
+    return (f"the state is locked by {who} (operation {info.get('Operation', '?')}, since {info.get('Created', '?')}, "
+            f"lock ID {info.get('ID', '?')}); wait for it, rerun with --lock-timeout 5m, or `terraform force-unlock` if it is stale")
+
+
+def _last_error(text: str) -> str:
+    errors = re.findall(r"^Error: (.*)$", text, re.M)
+    return "; ".join(dict.fromkeys(errors)) if errors else (text.strip().splitlines() or ["no output"])[-1]
+
+
+def _hcl(values: dict[str, Any]) -> str:
+    """A .tfbackend file: flat keys, with maps as `{ k = "v" }`."""
+
+    def render(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {render(x)}" for k, x in v.items()) + " }"
+        return json.dumps(v)
+
+    return "".join(f"{k} = {render(v)}\n" for k, v in values.items())

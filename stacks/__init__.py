@@ -1,0 +1,1 @@
+"""Stacks: composition only. Which modules, wired how, per environment / release / GitLab."""

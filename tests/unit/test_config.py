@@ -1,0 +1,123 @@
+"""The typed schema: good configs load, bad ones fail by file and field, before any Terraform."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import ConfigError, load_project
+from config.schema import Environment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A writable copy of the repo's configuration."""
+    shutil.copy(ROOT / "project.yaml", tmp_path / "project.yaml")
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    return tmp_path
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def problems(root: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    return info.value.problems
+
+
+def test_repo_config_loads_in_release_order(project):
+    assert [e.name for e in project.environments] == ["staging", "production"]
+    assert project.environment("staging").strategy == "rolling"
+    assert project.environment("production").strategy == "blue_green"
+    assert project.environment("production").release.approval_emails
+
+
+def test_a_new_file_is_a_new_environment(tree: Path):
+    qa = tree / "environments" / "qa.yaml"
+    shutil.copy(tree / "environments" / "staging.yaml", qa)
+    edit(qa, lambda d: (d["release"].update(order=3), d["state"].update(key="acme-web/qa.tfstate")))
+    assert [e.name for e in load_project(tree).environments] == ["staging", "production", "qa"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["service"].update(cpu=300), "staging.yaml: service.cpu: expected 256, 512, 1024, 2048 or 4096 (got 300)"),
+        (lambda d: d["service"].update(memory=4096), "staging.yaml: service.memory: 4096 is not valid with cpu 256"),
+        (lambda d: d["deployment"].update(strategy="canary"), "staging.yaml: deployment.strategy: expected 'rolling' or 'blue_green'"),
+        (lambda d: d["service"].update(nmae="x"), "staging.yaml: service.nmae: unknown field (check the spelling)"),
+        (lambda d: d.pop("network"), "staging.yaml: network: required field is missing"),
+        (lambda d: d["network"].update(public_subnets=["10.99.0.0/24", "10.10.1.0/24"]),
+         "staging.yaml: network.public_subnets: 10.99.0.0/24 is not inside vpc_cidr 10.10.0.0/16"),
+        (lambda d: d["network"].update(availability_zones=["eu-west-1a"]), "staging.yaml: network.availability_zones:"),
+        (lambda d: d["aws"].update(account_id="12345"), "staging.yaml: aws.account_id:"),
+        (lambda d: d["service"].update(desired_count=5), "staging.yaml: service.desired_count: expected min_count <= desired_count <= max_count"),
+        (lambda d: d["release"].update(approval_emails=["not-an-email"]), "staging.yaml: release.approval_emails.0:"),
+        (lambda d: d.update(log_retention_days=10), "staging.yaml: log_retention_days:"),
+        (lambda d: d["release"].update(order=2), "staging.yaml: release.order: expected a unique order, 2 is also used by production"),
+        (lambda d: d["service"].update(image_repository="other"), "staging.yaml: service.image_repository: expected 'acme-web'"),
+        (lambda d: d["aws"].update(account_id="222222222222"), "staging.yaml: aws: expected account 111111111111"),
+    ],
+)
+def test_bad_environment_is_named_by_file_and_field(tree: Path, change, expected: str):
+    edit(tree / "environments" / "staging.yaml", change)
+    found = problems(tree)
+    assert any(expected in p for p in found), found
+
+
+def test_blue_green_test_port_must_differ_from_production(tree: Path):
+    edit(tree / "environments" / "production.yaml", lambda d: d["deployment"]["blue_green"].update(test_listener_port=80))
+    assert any("deployment.blue_green.test_listener_port" in p for p in problems(tree))
+
+
+def test_every_file_is_reported_at_once(tree: Path):
+    edit(tree / "environments" / "staging.yaml", lambda d: d["service"].update(cpu=1))
+    edit(tree / "environments" / "production.yaml", lambda d: d["service"].update(container_port=0))
+    found = problems(tree)
+    assert any("staging.yaml: service.cpu" in p for p in found)
+    assert any("production.yaml: service.container_port" in p for p in found)
+
+
+def test_broken_yaml_and_name_key(tree: Path):
+    (tree / "environments" / "staging.yaml").write_text("aws: [unclosed\n")
+    edit(tree / "environments" / "production.yaml", lambda d: d.update(name="prod"))
+    found = problems(tree)
+    assert any("staging.yaml: not valid YAML" in p for p in found)
+    assert any("production.yaml: name: not allowed (it comes from the file name)" in p for p in found)
+
+
+def test_switching_strategy_is_one_line(tree: Path):
+    edit(tree / "environments" / "staging.yaml", lambda d: d["deployment"].update(strategy="blue_green"))
+    assert load_project(tree).environment("staging").strategy == "blue_green"
+
+
+def test_json_schema_export_covers_strategies():
+    schema = Environment.model_json_schema()
+    assert {"rolling", "blue_green"} <= set(schema["$defs"]["Deployment"]["properties"]["strategy"]["enum"])
+    assert "description" in schema["$defs"]["Service"]["properties"]["max_count"]
+
+
+def test_cli_reports_bad_config_without_traceback_and_writes_nothing(tree: Path, tmp_path: Path):
+    edit(tree / "environments" / "staging.yaml", lambda d: d["service"].update(cpu=300))
+    out = tmp_path / "out"
+    code = (
+        "import sys; from orchestrator.cli import main; from orchestrator import synth;"
+        f"sys.exit(main(['synth', '--environments', '{tree / 'environments'}']))"
+    )
+    env = {"CDKTF_OUTDIR": str(out), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "staging.yaml: service.cpu: expected 256" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

@@ -1,0 +1,208 @@
+"""Synth-level checks: what each stack declares, for both strategies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def resources(stack: dict, kind: str) -> list[dict]:
+    return list(stack.get("resource", {}).get(kind, {}).values())
+
+
+def one(stack: dict, kind: str) -> dict:
+    found = resources(stack, kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def test_every_stack_is_synthesized(synth_dir: Path):
+    manifest = json.loads((synth_dir / "manifest.json").read_text())
+    assert set(manifest["stacks"]) == {"staging", "production", "release", "gitlab"}
+    assert manifest["stacks"]["release"]["dependencies"] == ["staging", "production"]
+    assert manifest["stacks"]["gitlab"]["dependencies"] == ["release"]
+
+
+@pytest.mark.parametrize("name", ["staging", "production", "release", "gitlab"])
+def test_each_stack_has_its_own_encrypted_locked_state(stack_json, project, name: str):
+    backend = stack_json(name)["terraform"]["backend"]["s3"]
+    keys = {"staging": "acme-web/staging.tfstate", "production": "acme-web/production.tfstate",
+            "release": "acme-web/release.tfstate", "gitlab": "acme-web/gitlab.tfstate"}
+    assert backend["key"] == keys[name]
+    assert backend["encrypt"] is True and backend["use_lockfile"] is True
+    assert backend["bucket"] == project.settings.state.bucket
+
+
+def test_production_is_blue_green_through_codedeploy(stack_json):
+    prod = stack_json("production")
+    service = one(prod, "aws_ecs_service")
+    assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert "deployment_circuit_breaker" not in service
+    assert set(service["lifecycle"]["ignore_changes"]) == {"task_definition", "load_balancer", "desired_count"}
+    group = one(prod, "aws_codedeploy_deployment_group")
+    assert group["deployment_style"] == {"deployment_option": "WITH_TRAFFIC_CONTROL", "deployment_type": "BLUE_GREEN"}
+    assert group["deployment_config_name"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
+    bg = group["blue_green_deployment_config"]
+    assert bg["terminate_blue_instances_on_deployment_success"] == {"action": "TERMINATE", "termination_wait_time_in_minutes": 5}
+    assert group["auto_rollback_configuration"]["enabled"] is True
+    assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["auto_rollback_configuration"]["events"])
+    alarm_ids = prod["resource"]["aws_cloudwatch_metric_alarm"]
+    wired = {alarm_ids[ref.split(".")[1]]["alarm_name"] for ref in group["alarm_configuration"]["alarms"]}
+    assert wired == {
+        "acme-web-production-target-5xx", "acme-web-production-unhealthy-blue", "acme-web-production-unhealthy-green"}
+    pair = group["load_balancer_info"]["target_group_pair_info"]
+    assert len(pair["target_group"]) == 2
+    assert pair["test_traffic_route"]["listener_arns"] and pair["prod_traffic_route"]["listener_arns"]
+    assert one(prod, "aws_appautoscaling_policy")["policy_type"] == "TargetTrackingScaling"
+
+
+def test_blue_green_alb_has_two_target_groups_and_two_listeners(stack_json):
+    prod = stack_json("production")
+    assert sorted(tg["name"] for tg in resources(prod, "aws_lb_target_group")) == [
+        "acme-web-production-blue", "acme-web-production-green"]
+    listeners = resources(prod, "aws_lb_listener")
+    assert sorted(l["port"] for l in listeners) == [80, 8443]
+    assert all(l["lifecycle"]["ignore_changes"] == ["default_action"] for l in listeners)
+    assert one(prod, "aws_lb")["drop_invalid_header_fields"] is True
+
+
+def test_staging_is_rolling_with_circuit_breaker(stack_json):
+    staging = stack_json("staging")
+    service = one(staging, "aws_ecs_service")
+    assert service["deployment_controller"] == {"type": "ECS"}
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["deployment_minimum_healthy_percent"] == 100 and service["deployment_maximum_percent"] == 200
+    assert service["lifecycle"]["ignore_changes"] == ["task_definition"]  # desired_count stays Terraform's
+    assert service["network_configuration"]["assign_public_ip"] is True
+    assert not resources(staging, "aws_codedeploy_deployment_group")
+    assert not resources(staging, "aws_appautoscaling_target")
+    assert not resources(staging, "aws_nat_gateway")
+    assert [tg["name"] for tg in resources(staging, "aws_lb_target_group")] == ["acme-web-staging-main"]
+    assert "lifecycle" not in one(staging, "aws_lb_listener")
+
+
+def test_production_tasks_are_private_and_reachable_only_from_the_alb(stack_json):
+    prod = stack_json("production")
+    service = one(prod, "aws_ecs_service")
+    assert service["network_configuration"]["assign_public_ip"] is False
+    assert len(resources(prod, "aws_nat_gateway")) == 2
+    ingress = resources(prod, "aws_vpc_security_group_ingress_rule")
+    to_tasks = [r for r in ingress if "referenced_security_group_id" in r]
+    assert len(to_tasks) == 1 and to_tasks[0]["from_port"] == 8080
+    public = sorted(r["from_port"] for r in ingress if r.get("cidr_ipv4") == "0.0.0.0/0")
+    assert public == [80]
+    assert [r["cidr_ipv4"] for r in ingress if r["from_port"] == 8443] == ["10.20.0.0/16"]
+
+
+def test_task_definition_uses_awslogs_and_separate_roles(stack_json):
+    for name in ("staging", "production"):
+        stack = stack_json(name)
+        td = one(stack, "aws_ecs_task_definition")
+        container = json.loads(td["container_definitions"])[0]
+        assert container["logConfiguration"]["logDriver"] == "awslogs"
+        assert td["execution_role_arn"] != td["task_role_arn"]
+        assert one(stack, "aws_ecs_cluster")["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+        for role in resources(stack, "aws_iam_role"):
+            trust = json.loads(role["assume_role_policy"])
+            assert all("Condition" in s or "Federated" in s["Principal"] for s in trust["Statement"])
+
+
+def test_dashboard_shows_the_release_metrics(stack_json):
+    body = json.loads(one(stack_json("production"), "aws_cloudwatch_dashboard")["dashboard_body"])
+    metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
+    assert {"RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount",
+            "CPUUtilization", "MemoryUtilization"} <= metrics
+
+
+def test_pipeline_has_the_five_stages(stack_json):
+    pipeline = one(stack_json("release"), "aws_codepipeline")
+    stages = [s["name"] for s in pipeline["stage"]]
+    assert stages == ["Source", "Build", "Deploy-Staging", "Approval-Production", "Deploy-Production"]
+    source = pipeline["stage"][0]["action"][0]
+    assert source["provider"] == "CodeStarSourceConnection" and source["configuration"]["BranchName"] == "main"
+    staging, approval, production = (pipeline["stage"][i]["action"][0] for i in (2, 3, 4))
+    assert staging["provider"] == "ECS" and staging["configuration"]["FileName"] == "staging/imagedefinitions.json"
+    assert approval["provider"] == "Manual" and "NotificationArn" in approval["configuration"]
+    assert production["provider"] == "CodeDeployToECS"
+    assert production["configuration"]["AppSpecTemplatePath"] == "production/appspec.yaml"
+    assert one(stack_json("release"), "aws_codestarconnections_connection")["provider_type"] == "GitLab"
+
+
+def test_release_security_defaults(stack_json):
+    release = stack_json("release")
+    ecr = one(release, "aws_ecr_repository")
+    assert ecr["image_tag_mutability"] == "IMMUTABLE" and ecr["image_scanning_configuration"] == {"scan_on_push": True}
+    assert one(release, "aws_s3_bucket_public_access_block")["restrict_public_buckets"] is True
+    assert one(release, "aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+    assert one(release, "aws_sns_topic_subscription")["protocol"] == "email"
+    specs = sorted(p["source"]["buildspec"] for p in resources(release, "aws_codebuild_project"))
+    assert specs == ["buildspecs/build.yml", "buildspecs/test.yml"]
+    assert all((ROOT / s).is_file() for s in specs)
+
+
+def test_gitlab_ci_trust_is_limited_to_the_project(stack_json):
+    roles = {r["name"]: json.loads(r["assume_role_policy"]) for r in resources(stack_json("release"), "aws_iam_role")}
+    plan = roles["acme-web-ci-plan"]["Statement"][0]["Condition"]
+    deploy = roles["acme-web-ci-deploy"]["Statement"][0]["Condition"]
+    assert plan["StringLike"]["gitlab.com:sub"] == "project_path:acme/platform/acme-web:ref_type:branch:ref:*"
+    assert deploy["StringLike"]["gitlab.com:sub"] == "project_path:acme/platform/acme-web:ref_type:branch:ref:main"
+    assert deploy["StringEquals"]["gitlab.com:aud"] == "sts.amazonaws.com"
+
+
+def test_gitlab_stack_manages_variables_branch_and_schedule(stack_json):
+    gitlab = stack_json("gitlab")
+    variables = {v["key"]: v for v in resources(gitlab, "gitlab_project_variable")}
+    assert variables["AWS_DEPLOY_ROLE_ARN"]["protected"] is True
+    assert variables["AWS_PLAN_ROLE_ARN"]["protected"] is False
+    assert one(gitlab, "gitlab_branch_protection")["branch"] == "main"
+    assert one(gitlab, "gitlab_pipeline_schedule")["cron"] == "0 6 * * 1-5"
+    assert one(gitlab, "gitlab_pipeline_schedule_variable")["key"] == "DRIFT"
+
+
+def test_no_secrets_in_synthesized_json(synth_dir: Path):
+    text = "".join(p.read_text() for p in synth_dir.glob("stacks/*/cdk.tf.json"))
+    for needle in ("secret_key", "access_key", "token\"", "password", "AKIA"):
+        assert needle not in text
+
+
+def test_switching_strategy_changes_service_codedeploy_and_pipeline(synth_dir, tmp_path: Path):
+    """Moving staging to blue_green is one YAML line; the same modules do the rest."""
+    from config import load_project
+    from stacks.app import build_app
+
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    path = tmp_path / "environments" / "staging.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["deployment"]["strategy"] = "blue_green"
+    path.write_text(yaml.safe_dump(data))
+    build_app(load_project(ROOT, tmp_path / "environments"), tmp_path / "out").synth()
+    staging = json.loads((tmp_path / "out" / "stacks" / "staging" / "cdk.tf.json").read_text())
+    release = json.loads((tmp_path / "out" / "stacks" / "release" / "cdk.tf.json").read_text())
+    assert one(staging, "aws_ecs_service")["deployment_controller"] == {"type": "CODE_DEPLOY"}
+    assert len(resources(staging, "aws_lb_target_group")) == 2
+    assert one(staging, "aws_codedeploy_deployment_group")["deployment_group_name"] == "acme-web-staging-web"
+    stage = one(release, "aws_codepipeline")["stage"][2]
+    assert stage["name"] == "Deploy-Staging" and stage["action"][0]["provider"] == "CodeDeployToECS"
+
+
+def test_https_when_a_certificate_is_named(synth_dir, tmp_path: Path):
+    from config import load_project
+    from stacks.app import build_app
+
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    path = tmp_path / "environments" / "production.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["listener"] = {"certificate_arn": "arn:aws:acm:eu-west-1:111111111111:certificate/abc"}
+    path.write_text(yaml.safe_dump(data))
+    build_app(load_project(ROOT, tmp_path / "environments"), tmp_path / "out").synth()
+    prod = json.loads((tmp_path / "out" / "stacks" / "production" / "cdk.tf.json").read_text())
+    by_port = {l["port"]: l for l in resources(prod, "aws_lb_listener")}
+    assert by_port[443]["protocol"] == "HTTPS" and by_port[443]["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
+    assert by_port[80]["default_action"][0]["type"] == "redirect"
+    assert by_port[8443]["protocol"] == "HTTPS"
