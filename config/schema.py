@@ -106,6 +106,14 @@ class Service(Section):
         default_factory=dict, description="Plain environment variables; never secrets."
     )
 
+    @field_validator("environment")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(set(value) & {"APP_ENV", "PORT", "HEALTH_PATH"})
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)} are set from the environment name, container_port and health_check_path")
+        return value
+
     @model_validator(mode="after")
     def _sizes(self) -> Service:
         if self.memory not in FARGATE_MEMORY[self.cpu]:

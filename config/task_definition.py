@@ -24,6 +24,17 @@ def image_uri(settings: ProjectSettings, env: Environment, tag: str) -> str:
     return f"{registry}/{env.service.image_repository}:{tag}"
 
 
+def runtime_environment(env: Environment) -> dict[str, str]:
+    """What the service must agree on with the ALB (port, health path), plus the user's variables."""
+    service = env.service
+    return {
+        **service.environment,
+        "APP_ENV": env.name,
+        "PORT": str(service.container_port),
+        "HEALTH_PATH": service.health_check_path,
+    }
+
+
 def container_definitions(settings: ProjectSettings, env: Environment, image: str) -> list[dict[str, Any]]:
     names = names_for(settings, env)
     service = env.service
@@ -34,7 +45,7 @@ def container_definitions(settings: ProjectSettings, env: Environment, image: st
             "essential": True,
             "readonlyRootFilesystem": True,
             "portMappings": [{"containerPort": service.container_port, "hostPort": service.container_port, "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted(service.environment.items())],
+            "environment": [{"name": k, "value": v} for k, v in sorted(runtime_environment(env).items())],
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {

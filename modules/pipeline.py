@@ -50,6 +50,7 @@ from modules.iam import allow, policy, trust_policy
 
 BUILD_OUTPUT = "BuildOutput"
 SOURCE_OUTPUT = "SourceOutput"
+SOURCE_VARIABLES = "SourceVariables"
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class ReleasePipeline(Construct):
         stages: list[dict[str, Any]] = [
             {"name": "Source", "action": [{
                 "name": "Source", "category": "Source", "owner": "AWS", "provider": "CodeStarSourceConnection", "version": "1",
-                "output_artifacts": [SOURCE_OUTPUT],
+                "output_artifacts": [SOURCE_OUTPUT], "namespace": SOURCE_VARIABLES,
                 "configuration": {
                     "ConnectionArn": self.connection.arn, "FullRepositoryId": p.gitlab_project_path,
                     "BranchName": p.branch, "OutputArtifactFormat": "CODE_ZIP",
@@ -256,7 +257,13 @@ class ReleasePipeline(Construct):
                  "input_artifacts": [SOURCE_OUTPUT], "configuration": {"ProjectName": self.test_project.name}},
                 {"name": "Build", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1", "run_order": 2,
                  "input_artifacts": [SOURCE_OUTPUT], "output_artifacts": [BUILD_OUTPUT],
-                 "configuration": {"ProjectName": self.build_project.name}},
+                 "configuration": {
+                     "ProjectName": self.build_project.name,
+                     # The image tag: the commit the source action fetched, whatever CodeBuild resolves.
+                     "EnvironmentVariables": json.dumps(
+                         [{"name": "COMMIT_ID", "value": f"#{{{SOURCE_VARIABLES}.CommitId}}", "type": "PLAINTEXT"}]
+                     ),
+                 }},
             ]},
         ]
         for stage in p.stages:

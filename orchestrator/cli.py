@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.output)
 
     p = sub.add_parser("drift", parents=[tf], help="detect changes made outside Terraform (exit 2 when found)")
-    p.add_argument("--report", type=Path, help="write the JSON drift report here (and <name>.gitlab.json beside it)")
+    p.add_argument("--report", type=Path, help="write the JSON drift report (resources, attributes, code changes) here")
+    p.add_argument("--gitlab-report", type=Path, help="write the GitLab terraform report of the repairs {create, update, delete} here")
     p.set_defaults(func=commands.drift)
 
     p = sub.add_parser("local", help="the local AWS emulator's lifecycle")

@@ -94,17 +94,23 @@ class RunContext:
 
     def __post_init__(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        plugins = self.cache_dir / "plugins"
-        plugins.mkdir(parents=True, exist_ok=True)
-        self.env = {
-            **os.environ, **self.target.env(), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
-            "TF_PLUGIN_CACHE_DIR": str(plugins),
-        }
-        rc = cli_config(self.cache_dir)
-        if rc:
-            self.env["TF_CLI_CONFIG_FILE"] = str(rc)
-        elif not Path(self.env.get("TF_CLI_CONFIG_FILE", "")).is_file():
-            self.env.pop("TF_CLI_CONFIG_FILE", None)
+        self.env = terraform_env(self.cache_dir, self.target.env())
+
+
+def terraform_env(cache_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Terraform's environment: quiet, non-interactive, a shared plugin cache, the mirror if any."""
+    plugins = cache_dir / "plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ, **(extra or {}), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
+        "TF_PLUGIN_CACHE_DIR": str(plugins),
+    }
+    rc = cli_config(cache_dir)
+    if rc:
+        env["TF_CLI_CONFIG_FILE"] = str(rc)
+    elif not Path(env.get("TF_CLI_CONFIG_FILE", "")).is_file():
+        env.pop("TF_CLI_CONFIG_FILE", None)  # a dangling path only makes every call warn
+    return env
 
 
 def cli_config(cache_dir: Path) -> Path | None:

@@ -21,6 +21,8 @@ targets (Register Tags, List/Tag/Untag 500)
 CodeBuild: CreateProject demands a location     patch_codebuild_create_project           test_codebuild_create_project_with_codepipeline_source
 for CODEPIPELINE/NO_SOURCE, drops fields
 CodeBuild: UpdateProject missing (HTTP 500)     patch_codebuild_update_project           test_codebuild_update_project_round_trips
+CodeBuild: DeleteProject ignores an ARN (the    patch_codebuild_delete_project_by_arn    test_codebuild_delete_project_by_arn
+provider's id): project survives destroy
 ECS: availabilityZoneRebalancing dropped on     patch_ecs_availability_zone_rebalancing  test_ecs_availability_zone_rebalancing_round_trips
 CreateService
 CodeStar Connections / CodeConnections: no      patch_codestar_connections               test_codestar_connection_lifecycle
@@ -404,6 +406,26 @@ def patch_codebuild_update_project() -> None:
         return ActionResult({"project": project.project_metadata})
 
 
+def patch_codebuild_delete_project_by_arn() -> None:
+    """CodeBuild DeleteProject with the project ARN.
+
+    The provider deletes an aws_codebuild_project by its id, the project ARN; AWS accepts a
+    name or an ARN, moto only pops by name, so the project silently survives ``terraform
+    destroy`` and the next apply fails with ResourceAlreadyExistsException.
+    """
+    from moto.codebuild.models import CodeBuildBackend
+
+    original = CodeBuildBackend.delete_project
+
+    @_add_method(CodeBuildBackend, "delete_project")
+    def delete_project(self: CodeBuildBackend, project_name: str) -> None:
+        for name, project in self.codebuild_projects.items():
+            if project.arn == project_name:
+                project_name = name
+                break
+        original(self, project_name)
+
+
 # --------------------------------------------------------------------------- ECS
 
 
@@ -602,6 +624,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_appautoscaling_tags,
     patch_codebuild_create_project,
     patch_codebuild_update_project,
+    patch_codebuild_delete_project_by_arn,
     patch_ecs_availability_zone_rebalancing,
     patch_codestar_connections,
 )
