@@ -3,8 +3,6 @@
 rolling: one target group (`main`) behind the production listener.
 blue_green: `blue` and `green` target groups, a production listener (blue) and a test
 listener (green); CodeDeploy swaps their default actions, so Terraform ignores those.
-The ALB's security group is opened here on exactly the listener ports: production
-ports to the internet, the test listener only inside the VPC.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 Strategy = Literal["rolling", "blue_green"]
@@ -30,8 +27,7 @@ class AlbProps:
     vpc_id: str
     subnet_ids: list[str]
     security_group_id: str
-    vpc_cidr: str
-    """Where the test listener is reachable from."""
+    """Opened on `public_ports` and `internal_ports` by the network module."""
     container_port: int
     health_check_path: str
     listener_port: int = 80
@@ -52,26 +48,18 @@ class AlbProps:
     def production_port(self) -> int:
         return 443 if self.certificate_arn else self.listener_port
 
-    @property
-    def public_ports(self) -> list[int]:
-        return sorted({80, 443}) if self.certificate_arn else [self.listener_port]
 
-    @property
-    def internal_ports(self) -> list[int]:
-        return [self.test_listener_port] if self.strategy == "blue_green" else []
+def listener_ports(strategy: Strategy, listener_port: int, test_listener_port: int, certificate_arn: str | None) -> tuple[list[int], list[int]]:
+    """(ports open to the internet, ports open only inside the VPC) of an ALB with these props:
+    what the network module opens the ALB's security group on."""
+    public = [80, 443] if certificate_arn else [listener_port]
+    return public, [test_listener_port] if strategy == "blue_green" else []
 
 
 class Alb(Construct):
     def __init__(self, scope: Construct, id_: str, props: AlbProps):
         super().__init__(scope, id_)
         p = props
-        for port, cidr, who in [(port, "0.0.0.0/0", "the internet") for port in p.public_ports] + [
-            (port, p.vpc_cidr, "the VPC") for port in p.internal_ports
-        ]:
-            VpcSecurityGroupIngressRule(
-                self, f"ingress-{port}", security_group_id=p.security_group_id, description=f"Listener {port} from {who}",
-                ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=cidr,
-            )
         self.lb = Lb(
             self, "lb", name=p.name, load_balancer_type="application", internal=False,
             subnets=p.subnet_ids, security_groups=[p.security_group_id],

@@ -1,7 +1,8 @@
 """VPC across 2+ AZs, routing, and the two security groups of the service.
 
-Tasks accept traffic only from the ALB, on the container port; the ALB module opens
-the ALB's security group on its own listener ports.
+The ALB is open only on its listener ports (the blue/green test listener only inside
+the VPC); tasks accept traffic only from the ALB, on the container port. Rules are inline
+and therefore authoritative: a rule added outside Terraform is drift, not ignored.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.iam import allow, policy, trust_policy
@@ -41,6 +40,10 @@ class NetworkProps:
     private_subnets: list[str]
     """One per AZ: the tasks, unless `tasks_in_public_subnets`."""
     container_port: int
+    public_ports: list[int]
+    """ALB listener ports open to the internet."""
+    internal_ports: list[int] = field(default_factory=list)
+    """ALB listener ports open only inside the VPC (the blue/green test listener)."""
     tasks_in_public_subnets: bool = False
     """True trades NAT gateways (cost) for tasks with public IPs; their SG still admits only the ALB."""
     flow_log_retention_days: int = 30
@@ -85,25 +88,16 @@ class Network(Construct):
 
         self.alb_security_group = SecurityGroup(
             self, "alb-sg", name=f"{p.name}-alb", description="ALB: listener ports in, tasks out", vpc_id=self.vpc.id,
+            ingress=[_rule(port, f"Listener {port} from the internet", cidr="0.0.0.0/0") for port in p.public_ports]
+            + [_rule(port, f"Test listener {port} from the VPC", cidr=p.vpc_cidr) for port in p.internal_ports],
+            egress=[_rule(p.container_port, "To tasks on the container port", cidr=p.vpc_cidr, egress=True)],
             tags={**p.tags, "Name": f"{p.name}-alb"},
         )
         self.task_security_group = SecurityGroup(
             self, "task-sg", name=f"{p.name}-tasks", description="Tasks: container port from the ALB only", vpc_id=self.vpc.id,
+            ingress=[_rule(p.container_port, "From the ALB on the container port", source=self.alb_security_group.id)],
+            egress=[_rule(443, "HTTPS to AWS APIs (ECR, logs)", cidr="0.0.0.0/0", egress=True)],
             tags={**p.tags, "Name": f"{p.name}-tasks"},
-        )
-        VpcSecurityGroupEgressRule(
-            self, "alb-out-tasks", security_group_id=self.alb_security_group.id, description="To tasks on the container port",
-            ip_protocol="tcp", from_port=p.container_port, to_port=p.container_port,
-            referenced_security_group_id=self.task_security_group.id,
-        )
-        VpcSecurityGroupIngressRule(
-            self, "task-in-alb", security_group_id=self.task_security_group.id, description="From the ALB on the container port",
-            ip_protocol="tcp", from_port=p.container_port, to_port=p.container_port,
-            referenced_security_group_id=self.alb_security_group.id,
-        )
-        VpcSecurityGroupEgressRule(
-            self, "task-out-https", security_group_id=self.task_security_group.id, description="HTTPS to AWS APIs (ECR, logs)",
-            ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
         )
 
     @property
@@ -128,3 +122,12 @@ class Network(Construct):
             self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
             log_destination=group.arn, iam_role_arn=role.arn, tags=p.tags,
         )
+
+
+def _rule(port: int, description: str, *, cidr: str | None = None, source: str | None = None, egress: bool = False):
+    """One TCP port; every attribute set, as Terraform requires of inline rules in JSON."""
+    kind = SecurityGroupEgress if egress else SecurityGroupIngress
+    return kind(
+        from_port=port, to_port=port, protocol="tcp", description=description, cidr_blocks=[cidr] if cidr else [],
+        security_groups=[source] if source else [], ipv6_cidr_blocks=[], prefix_list_ids=[], self_attribute=False,
+    )

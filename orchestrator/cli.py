@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from config import ConfigError
 from orchestrator import commands
-from orchestrator.executor import interrupted
 from orchestrator.targets import TargetError, default_target_name
-from orchestrator.terraform import interrupt_all
+from orchestrator.terraform import interrupt_all, interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,20 +94,13 @@ def main(argv: list[str]) -> int:
         return 130
 
 
-_last_interrupt = 0.0
-
-
 def _on_interrupt(signum: int, frame: Any) -> None:
     """First Ctrl-C: let running Terraform finish gracefully (state written, lock released)
-    and start nothing new. A second one is forwarded too, which makes Terraform stop hard."""
-    global _last_interrupt
-    if not interrupted.is_set():
-        interrupted.set()
-        n = interrupt_all()
+    and start nothing new. A later one is forwarded too, which makes Terraform stop hard."""
+    first = not interrupted.is_set()
+    n = interrupt_all()
+    if first:
         print(f"\ninterrupt: asked {n} running terraform process(es) to stop gracefully; no new stack will start "
               "(Ctrl-C again to force)", file=sys.stderr, flush=True)
-        if n == 0:
-            raise KeyboardInterrupt
-    elif time.monotonic() - _last_interrupt > 1:
-        interrupt_all()
-    _last_interrupt = time.monotonic()
+    if n == 0:
+        raise KeyboardInterrupt

@@ -266,7 +266,7 @@ def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: st
 
 
 def _exit(outcomes: dict[str, Outcome]) -> int:
-    if any(o.detail == "interrupted" or "interrupted" in o.detail for o in outcomes.values()):
+    if any("interrupted" in o.detail for o in outcomes.values()):
         return 130
     return 0 if all(o.status == "ok" for o in outcomes.values()) else 1
 

@@ -72,9 +72,15 @@ def classify(stack: str, plan: dict[str, Any]) -> StackDrift:
             result.code_changes.append({"address": rc["address"], "actions": actions})
             continue
         deleted = seen["change"]["actions"] == ["delete"]
+        attributes = [] if deleted else _attributes(seen["change"], rc["change"])
+        if not deleted and not attributes:
+            # Changed outside Terraform only where Terraform ignores it (ignore_changes):
+            # the planned change comes from the code.
+            result.code_changes.append({"address": rc["address"], "actions": actions})
+            continue
         result.drifted.append(Drifted(
             address=rc["address"], type=rc["type"], change="deleted" if deleted else "modified", repair=actions,
-            attributes=[] if deleted else _attributes(seen["change"], rc["change"]),
+            attributes=attributes,
         ))
     return result
 
@@ -91,9 +97,26 @@ def _attributes(drift: dict[str, Any], planned: dict[str, Any]) -> list[Attribut
             continue
         if name in wanted and wanted.get(name) == now.get(name):
             continue  # drifted, but the plan keeps it (e.g. a computed attribute)
-        hidden = bool(secret.get(name))
-        changed.append(Attribute(name, REDACTED if hidden else _short(old.get(name)), REDACTED if hidden else _short(now.get(name))))
+        before, after = old.get(name), now.get(name)
+        if isinstance(before, list) and isinstance(after, list):  # rules, blocks: show only what differs
+            name = f"{name} (differing items)"
+            before, after = [_compact(x) for x in before if x not in after], [_compact(x) for x in after if x not in before]
+        hidden = _sensitive(secret.get(name.split(" ")[0]))
+        changed.append(Attribute(name, REDACTED if hidden else _short(before), REDACTED if hidden else _short(after)))
     return changed
+
+
+def _compact(item: Any) -> Any:
+    return {k: v for k, v in item.items() if v not in ([], "", None, False)} if isinstance(item, dict) else item
+
+
+def _sensitive(marker: Any) -> bool:
+    """Terraform marks sensitive values with `true` at any depth of the *_sensitive trees."""
+    if isinstance(marker, dict):
+        return any(_sensitive(v) for v in marker.values())
+    if isinstance(marker, list):
+        return any(_sensitive(v) for v in marker)
+    return marker is True
 
 
 def _short(value: Any) -> Any:

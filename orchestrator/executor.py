@@ -6,16 +6,13 @@ run was interrupted), the stack is skipped and says why.
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
 
 from orchestrator.stacks import Stack
-from orchestrator.terraform import Counts
-
-interrupted = threading.Event()
+from orchestrator.terraform import Counts, interrupted
 
 
 @dataclass

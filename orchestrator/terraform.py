@@ -29,10 +29,13 @@ MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 
 _children: set[subprocess.Popen] = set()
 _children_lock = threading.Lock()
+interrupted = threading.Event()
+"""Set on the first Ctrl-C: no new Terraform process starts after it."""
 
 
 def interrupt_all() -> int:
     """Forward SIGINT to every running Terraform; returns how many were signalled."""
+    interrupted.set()
     with _children_lock:
         for proc in _children:
             if proc.poll() is None:
@@ -89,7 +92,7 @@ class RunContext:
     log_dir: Path
     verbose: bool = False
     lock_timeout: str = "0s"
-    cache_dir: Path = ROOT / ".cache" / "terraform"
+    cache_dir: Path = Path(os.environ.get("DEPLOY_CACHE_DIR", ROOT / ".cache" / "terraform"))
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,12 +170,16 @@ class StackRunner:
 
     def _run(self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False) -> tuple[int, str]:
         log = self.ctx.log_dir / f"{self.stack.name}.{step}.log"
+        if interrupted.is_set():
+            raise TerraformError(self.stack.name, step, "interrupted before it started")
         proc = subprocess.Popen(
             ["terraform", *args], cwd=self.workdir, env=self.ctx.env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if not quiet else subprocess.PIPE, text=True, start_new_session=True,
         )
         with _children_lock:
             _children.add(proc)
+            if interrupted.is_set():  # Ctrl-C landed between the check above and the start
+                os.killpg(proc.pid, signal.SIGINT)
         try:
             lines = []
             with log.open("a") as fh:

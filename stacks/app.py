@@ -13,12 +13,17 @@ from stacks.release import ReleaseStack
 
 
 def build_app(project: Project, outdir: Path | str) -> App:
-    """The release pipeline deploys into the environments, so it comes after them;
-    the gitlab stack publishes the release stack's role ARNs, so it comes last."""
+    """Stacks reference each other by deterministic names (config.names), never by outputs.
+
+    The environments and the release stack are independent, so they deploy in parallel:
+    the pipeline names the environments' clusters and deployment groups, but cannot run
+    before a person completes the new GitLab connection's handshake, and its first build
+    pushes the image the services run. The gitlab stack publishes the release stack's CI
+    role ARNs, so it depends on it.
+    """
     app = App(outdir=str(outdir), skip_validation=False)
-    envs = [EnvironmentStack(app, project.settings, env) for env in project.environments]
+    for env in project.environments:
+        EnvironmentStack(app, project.settings, env)
     release = ReleaseStack(app, project)
-    for env in envs:
-        release.add_dependency(env)
     GitLabStack(app, project).add_dependency(release)
     return app

@@ -7,7 +7,7 @@ from constructs import Construct
 from cdktf import TerraformOutput
 from config.schema import Environment, ProjectSettings
 from config.task_definition import image_uri, names_for, task_definition
-from modules.alb import Alb, AlbProps
+from modules.alb import Alb, AlbProps, listener_ports
 from modules.codedeploy import CodeDeployBlueGreen, CodeDeployProps
 from modules.ecs_service import EcsFargateService, EcsServiceProps, RollingSettings
 from modules.network import Network, NetworkProps
@@ -21,18 +21,22 @@ class EnvironmentStack(AwsStack):
         super().__init__(scope, env.name, aws=env.aws, state=env.state, tags=tags)
         names = names_for(settings, env)
         svc, dep = env.service, env.deployment
+        public_ports, internal_ports = listener_ports(
+            dep.strategy, env.listener.port, dep.blue_green.test_listener_port, env.listener.certificate_arn,
+        )
         network = Network(self, "network", NetworkProps(
             name=names.prefix, account_id=env.aws.account_id, vpc_cidr=env.network.vpc_cidr,
             availability_zones=env.network.availability_zones, public_subnets=env.network.public_subnets,
             private_subnets=env.network.private_subnets, container_port=svc.container_port,
+            public_ports=public_ports, internal_ports=internal_ports,
             tasks_in_public_subnets=env.network.tasks_in_public_subnets, flow_log_retention_days=env.log_retention_days,
         ))
         alb = Alb(self, "alb", AlbProps(
             name=names.alb, strategy=dep.strategy, vpc_id=network.vpc.id, subnet_ids=[s.id for s in network.public_subnets],
-            security_group_id=network.alb_security_group.id, vpc_cidr=env.network.vpc_cidr,
-            container_port=svc.container_port, health_check_path=svc.health_check_path,
-            listener_port=env.listener.port, test_listener_port=dep.blue_green.test_listener_port,
-            certificate_arn=env.listener.certificate_arn, ssl_policy=env.listener.ssl_policy,
+            security_group_id=network.alb_security_group.id, container_port=svc.container_port,
+            health_check_path=svc.health_check_path, listener_port=env.listener.port,
+            test_listener_port=dep.blue_green.test_listener_port, certificate_arn=env.listener.certificate_arn,
+            ssl_policy=env.listener.ssl_policy,
         ))
         ecs = EcsFargateService(self, "ecs", EcsServiceProps(
             cluster_name=names.cluster, service_name=names.ecs_service, execution_role_name=names.execution_role,

@@ -2,8 +2,9 @@
 
 The local emulator (:mod:`orchestrator.local.server`) imports moto, calls :func:`apply` and
 serves. Every patch below only adds a missing operation or corrects a response to the shape
-AWS returns; none relaxes a check AWS itself makes. Each was first seen failing with
-Terraform against an unpatched moto 5.2.5 server (apply error, plan diff or destroy error).
+AWS returns; none relaxes a check AWS itself makes. Each gap was reproduced against an
+unpatched moto 5.2.5 server with Terraform 1.11.4 + hashicorp/aws 5.100.0 (apply error, plan
+diff or destroy error), and each test below fails without its patch.
 
 ==============================================  =======================================  ==================================================
 Gap in moto 5.2.5                               Patch                                    Test (tests/unit/test_local_emulator.py)
@@ -18,13 +19,16 @@ DeleteDeploymentGroup, DeleteApplication                                        
 missing (HTTP 500)
 Application Auto Scaling: tags on scalable      patch_appautoscaling_tags                test_appautoscaling_target_tags
 targets (Register Tags, List/Tag/Untag 500)
+Application Auto Scaling: PutScalingPolicy     patch_appautoscaling_policy_update       test_appautoscaling_policy_update_keeps_arn_and_alarms
+update makes a new ARN, leaks the old alarms
 CodeBuild: CreateProject demands a location     patch_codebuild_create_project           test_codebuild_create_project_with_codepipeline_source
 for CODEPIPELINE/NO_SOURCE, drops fields
 CodeBuild: UpdateProject missing (HTTP 500)     patch_codebuild_update_project           test_codebuild_update_project_round_trips
 CodeBuild: DeleteProject ignores an ARN (the    patch_codebuild_delete_project_by_arn    test_codebuild_delete_project_by_arn
 provider's id): project survives destroy
-ECS: availabilityZoneRebalancing dropped on     patch_ecs_availability_zone_rebalancing  test_ecs_availability_zone_rebalancing_round_trips
-CreateService
+ECS: CreateService drops availabilityZone-      patch_ecs_create_service_members         test_ecs_availability_zone_rebalancing_round_trips
+Rebalancing, deploymentConfiguration, health-                                            test_ecs_create_service_members_round_trip
+CheckGracePeriodSeconds, enableECSManagedTags
 CodeStar Connections / CodeConnections: no      patch_codestar_connections               test_codestar_connection_lifecycle
 such service in moto (HTTP 500)
 ==============================================  =======================================  ==================================================
@@ -32,7 +36,8 @@ such service in moto (HTTP 500)
 Checked and left alone (they apply and plan clean on plain moto 5.2.5): CloudWatch dashboards,
 SNS email subscriptions, IAM OIDC providers, S3 public access block / encryption / versioning /
 lifecycle / ownership controls, ECR lifecycle policy and image scanning, ALB listener rules and
-redirects, ALB drop_invalid_header_fields, Application Auto Scaling target-tracking policies.
+redirects, ALB drop_invalid_header_fields, Application Auto Scaling target-tracking policies
+(create/delete).
 """
 
 from __future__ import annotations
@@ -65,11 +70,10 @@ def apply() -> None:
 
 
 def _add_method(cls: type, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: install the function as ``cls.<name>``, keeping the original as ``_moto_<name>``."""
+    """Decorator: install the function as ``cls.<name>`` (moto dispatches an action to the
+    response-class method of the same snake_case name); wrappers keep the original themselves."""
 
     def install(func: Callable[..., Any]) -> Callable[..., Any]:
-        if hasattr(cls, name) and not hasattr(cls, f"_moto_{name}"):
-            setattr(cls, f"_moto_{name}", getattr(cls, name))
         func.__name__ = name
         setattr(cls, name, func)
         return func
@@ -131,7 +135,7 @@ def patch_codedeploy_alarm_configuration() -> None:
     false}``); the provider flattens the response into ``alarm_configuration``, so with moto a
     deployment group with alarms shows a perpetual diff.
     """
-    import moto.codedeploy.responses as responses
+    from moto.codedeploy import responses
 
     original = responses._deployment_group_info
 
@@ -140,7 +144,7 @@ def patch_codedeploy_alarm_configuration() -> None:
         info["alarmConfiguration"] = _alarm_configuration(group.alarm_configuration)
         return info
 
-    responses._deployment_group_info = deployment_group_info
+    responses._deployment_group_info = deployment_group_info  # type: ignore[assignment]
 
 
 # UpdateDeploymentGroup request member -> moto DeploymentGroup attribute
@@ -293,6 +297,45 @@ def patch_appautoscaling_tags() -> None:
         return "{}"
 
 
+def patch_appautoscaling_policy_update() -> None:
+    """Application Auto Scaling PutScalingPolicy on an existing policy (an update).
+
+    moto replaces the policy with a new one: a new policy ARN and a new pair of target-tracking
+    CloudWatch alarms, while the old pair is left behind, so every in-place update of an
+    aws_appautoscaling_policy leaks two alarms that survive ``terraform destroy``. On AWS the
+    update keeps the policy (and its ARN) and replaces its alarms.
+    """
+    from moto.applicationautoscaling.models import (
+        ApplicationAutoscalingBackend,
+        FakeApplicationAutoscalingPolicy,
+    )
+
+    original = ApplicationAutoscalingBackend.put_scaling_policy
+
+    @_add_method(ApplicationAutoscalingBackend, "put_scaling_policy")
+    def put_scaling_policy(
+        self: ApplicationAutoscalingBackend, policy_name: str, service_namespace: str,
+        resource_id: str, scalable_dimension: str, policy_body: dict[str, Any],
+        policy_type: str | None,
+    ) -> FakeApplicationAutoscalingPolicy:  # fmt: skip
+        key = FakeApplicationAutoscalingPolicy.formulate_key(
+            service_namespace, resource_id, scalable_dimension, policy_name
+        )
+        old = self.policies.get(key)
+        policy = original(
+            self, policy_name, service_namespace, resource_id, scalable_dimension,
+            policy_body, policy_type,
+        )  # fmt: skip
+        if old is not None:
+            old.delete_alarms(self.account_id, self.region_name)
+            policy.delete_alarms(self.account_id, self.region_name)
+            policy._guid, policy.policy_arn = old._guid, old.policy_arn
+            policy.creation_time = old.creation_time
+            policy.alarms = []
+            policy.create_alarms()  # alarm actions name the kept policy ARN
+        return policy
+
+
 # --------------------------------------------------------------------------- CodeBuild
 
 # Source types that AWS lets omit a location: the source comes from CodePipeline or there is none.
@@ -332,7 +375,7 @@ def patch_codebuild_create_project() -> None:
     returns from BatchGetProjects; they are now kept. Types outside the AWS enums and missing
     locations for location-based types are still rejected.
     """
-    import moto.codebuild.responses as responses
+    from moto.codebuild import responses
     from moto.codebuild.exceptions import InvalidInputException
 
     original_source = responses._validate_required_params_source
@@ -341,7 +384,8 @@ def patch_codebuild_create_project() -> None:
     def validate_source(source: dict[str, Any]) -> None:
         if source.get("type") in _SOURCES_WITHOUT_LOCATION:
             return
-        if source.get("type") in {"GITLAB", "GITLAB_SELF_MANAGED"}:  # AWS enum; moto's list lacks it
+        # GITLAB* are in the AWS SourceType enum but missing from moto's list
+        if source.get("type") in {"GITLAB", "GITLAB_SELF_MANAGED"}:
             if not source.get("location"):
                 raise InvalidInputException("Project source location is required")
             return
@@ -375,7 +419,7 @@ def patch_codebuild_update_project() -> None:
     aws_codebuild_project fails. Implemented as on AWS: the members sent replace the stored
     ones (validated like CreateProject), ``lastModified`` moves, the project is returned.
     """
-    import moto.codebuild.responses as responses
+    from moto.codebuild import responses
     from moto.codebuild.exceptions import ResourceNotFoundException
 
     @_add_method(responses.CodeBuildResponse, "update_project")
@@ -429,26 +473,43 @@ def patch_codebuild_delete_project_by_arn() -> None:
 # --------------------------------------------------------------------------- ECS
 
 
-def patch_ecs_availability_zone_rebalancing() -> None:
-    """ECS CreateService ``availabilityZoneRebalancing``.
+def patch_ecs_create_service_members() -> None:
+    """ECS CreateService members moto drops: availabilityZoneRebalancing,
+    deploymentConfiguration (circuit breaker, min/max percent), healthCheckGracePeriodSeconds,
+    enableECSManagedTags and enableExecuteCommand.
 
-    moto ignores it on CreateService, so DescribeServices never returns it and an
-    aws_ecs_service shows a diff on ``availability_zone_rebalancing`` after every create.
-    As on AWS, CreateService stores the value sent, defaulting to ENABLED. (UpdateService
-    already stores every member it receives, this one included.)
+    DescribeServices then never returns them: the provider shows a diff on
+    ``availability_zone_rebalancing``, ``health_check_grace_period_seconds`` and
+    ``enable_ecs_managed_tags`` after every create, and drift in the circuit breaker would go
+    unseen. As on AWS, CreateService stores what was sent (availabilityZoneRebalancing
+    defaults to ENABLED). UpdateService already stores every member it receives.
     """
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     original = EC2ContainerServiceResponse.create_service
+    defaults: dict[str, Any] = {
+        "availabilityZoneRebalancing": "ENABLED",
+        "deploymentConfiguration": None,
+        "healthCheckGracePeriodSeconds": None,
+        "enableECSManagedTags": False,
+        "enableExecuteCommand": False,
+    }
 
     @_add_method(EC2ContainerServiceResponse, "create_service")
     def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
         result = original(self)
         service = result.result["service"]  # type: ignore[index]
-        service.availability_zone_rebalancing = (
-            self._get_param("availabilityZoneRebalancing") or "ENABLED"
-        )
+        for member, default in defaults.items():
+            value = self._get_param(member)
+            setattr(service, _snake(member), default if value is None else value)
         return result
+
+
+def _snake(member: str) -> str:
+    """moto's serializer reads a response member from the snake_case attribute."""
+    return {"enableECSManagedTags": "enable_ecs_managed_tags"}.get(
+        member, "".join(f"_{c.lower()}" if c.isupper() else c for c in member)
+    )
 
 
 # --------------------------------------------------------------------------- CodeStar Connections
@@ -467,9 +528,7 @@ class _ConnectionNotFound(ServiceException):
 class Connection(BaseModel):
     def __init__(self, service: str, account_id: str, region: str, members: dict[str, Any]):
         self.connection_name: str = members["ConnectionName"]
-        self.connection_arn = (
-            f"arn:aws:{service}:{region}:{account_id}:connection/{uuid.uuid4()}"
-        )
+        self.connection_arn = f"arn:aws:{service}:{region}:{account_id}:connection/{uuid.uuid4()}"
         self.provider_type: str | None = members.get("ProviderType")
         self.host_arn: str | None = members.get("HostArn")
         self.provider_endpoint: str | None = members.get("ProviderEndpoint")
@@ -588,7 +647,6 @@ def patch_codestar_connections() -> None:
     completes the handshake in the console (the provider does not wait for AVAILABLE).
     """
     from flask import Flask
-
     from moto.core.utils import convert_to_flask_response
     from moto.moto_server.werkzeug_app import (
         HTTP_METHODS,
@@ -605,7 +663,9 @@ def patch_codestar_connections() -> None:
         app.request_class = BackendRequest
         view = convert_to_flask_response(response_cls.dispatch)
         for rule in ("/", "/<path:path>"):
-            app.add_url_rule(rule, endpoint=f"{service}{rule}", view_func=view, methods=HTTP_METHODS)
+            app.add_url_rule(
+                rule, endpoint=f"{service}{rule}", view_func=view, methods=HTTP_METHODS
+            )
         apps[service] = app
 
     original = DomainDispatcherApplication.get_application
@@ -622,9 +682,10 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_codedeploy_alarm_configuration,
     patch_codedeploy_update_and_delete,
     patch_appautoscaling_tags,
+    patch_appautoscaling_policy_update,
     patch_codebuild_create_project,
     patch_codebuild_update_project,
     patch_codebuild_delete_project_by_arn,
-    patch_ecs_availability_zone_rebalancing,
+    patch_ecs_create_service_members,
     patch_codestar_connections,
 )

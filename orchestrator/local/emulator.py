@@ -74,7 +74,10 @@ def _is_emulator(pid: int) -> bool:
     except OSError:
         try:  # no procfs (macOS)
             cmdline = subprocess.run(
-                ["ps", "-p", str(pid), "-o", "command="], capture_output=True, text=True, check=False
+                ["ps", "-p", str(pid), "-o", "command="],
+                capture_output=True,
+                text=True,
+                check=False,
             ).stdout
         except OSError:
             return True
@@ -134,7 +137,10 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> EmulatorStatus:
 
 
 def start(
-    state_dir: Path = DEFAULT_STATE_DIR, port: int | None = None, timeout: float = 30
+    state_dir: Path = DEFAULT_STATE_DIR,
+    port: int | None = None,
+    timeout: float = 30,
+    account_id: str = MOTO_ACCOUNT_ID,
 ) -> EmulatorStatus:
     """Start the emulator, or return the running one (idempotent)."""
     directory = _state_dir(state_dir)
@@ -148,10 +154,22 @@ def start(
     port = port or _free_port()
     endpoint = f"http://{HOST}:{port}"
     log = directory / LOG_FILE
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "MOTO_ACCOUNT_ID": account_id,  # ARNs then name the configured account, as on AWS
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.local.server", "--port", str(port), "--host", HOST],
+            [
+                sys.executable,
+                "-m",
+                "orchestrator.local.server",
+                "--port",
+                str(port),
+                "--host",
+                HOST,
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -174,7 +192,9 @@ def start(
             return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid)
         time.sleep(0.2)
     stop(directory)
-    raise EmulatorError(f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{_log_tail(log)}")
+    raise EmulatorError(
+        f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{_log_tail(log)}"
+    )
 
 
 def stop(state_dir: Path = DEFAULT_STATE_DIR, grace: float = 5.0) -> bool:

@@ -32,13 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto uses it for self-referencing URLs
 
-    from werkzeug.serving import run_simple
-
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
         create_backend_app,
     )
+    from werkzeug.serving import run_simple
 
     from orchestrator.local import compat
 

@@ -89,7 +89,11 @@ def role(client: Client, service_principal: str) -> str:
     document = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service_principal},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
     created = client("iam").create_role(
@@ -122,9 +126,17 @@ def test_sts_answers_as_moto_account(client: Client) -> None:
 
 def test_stop_really_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCAL_EMULATOR_DIR", str(tmp_path))  # honoured when no state_dir is given
-    started = emulator.start()
+    started = emulator.start(account_id="111111111111")
     assert started.running and (tmp_path / "emulator.json").exists()
     assert emulator.status().running
+    sts = boto3.client(
+        "sts",
+        endpoint_url=started.endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    assert sts.get_caller_identity()["Account"] == "111111111111"  # the configured account
 
     assert emulator.stop() is True
     assert started.endpoint is not None and not answers(started.endpoint)
@@ -147,7 +159,9 @@ def test_status_without_emulator(tmp_path: Path) -> None:
 def test_aws_managed_policy_can_be_attached(client: Client) -> None:
     iam = client("iam")
     name = role(client, "codedeploy.amazonaws.com").rsplit("/", 1)[-1]
-    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS")
+    iam.attach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
+    )
     attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AWSCodeDeployRoleForECS"]
 
@@ -156,17 +170,21 @@ def test_codepipeline_timestamps_are_epoch_numbers(client: Client) -> None:
     codepipeline = client("codepipeline")
     bodies = raw_bodies(codepipeline)
     name = unique("pipeline")
-    stage = lambda n: {  # noqa: E731
-        "name": n,
-        "actions": [
-            {
-                "name": "a",
-                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-                "configuration": {"S3Bucket": "bucket", "S3ObjectKey": "key"},
-                "outputArtifacts": [{"name": "out"}],
-            }
-        ],
-    }
+
+    def stage(name: str) -> dict[str, Any]:
+        source = {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
+        return {
+            "name": name,
+            "actions": [
+                {
+                    "name": "a",
+                    "actionTypeId": source,
+                    "configuration": {"S3Bucket": "bucket", "S3ObjectKey": "key"},
+                    "outputArtifacts": [{"name": "out"}],
+                }
+            ],
+        }
+
     pipeline = {
         "name": name,
         "roleArn": role(client, "codepipeline.amazonaws.com"),
@@ -197,7 +215,10 @@ def _deployment_group(client: Client, app: str, **extra: Any) -> tuple[str, dict
         "deploymentGroupName": name,
         "serviceRoleArn": role(client, "codedeploy.amazonaws.com"),
         "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
-        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        "deploymentStyle": {
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
         "blueGreenDeploymentConfiguration": {
             "terminateBlueInstancesOnDeploymentSuccess": {
                 "action": "TERMINATE",
@@ -210,7 +231,11 @@ def _deployment_group(client: Client, app: str, **extra: Any) -> tuple[str, dict
             "targetGroupPairInfoList": [
                 {
                     "targetGroups": [{"name": "blue"}, {"name": "green"}],
-                    "prodTrafficRoute": {"listenerArns": ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/lb/1/2"]},
+                    "prodTrafficRoute": {
+                        "listenerArns": [
+                            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/lb/1/2"
+                        ]
+                    },
                 }
             ]
         },
@@ -248,7 +273,9 @@ def test_codedeploy_alarm_configuration_round_trips(client: Client) -> None:
         "deploymentConfigName",
     ):
         assert info[key] == request[key], key
-    default = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=without_alarms)
+    default = codedeploy.get_deployment_group(
+        applicationName=app, deploymentGroupName=without_alarms
+    )
     assert default["deploymentGroupInfo"]["alarmConfiguration"] == {
         "enabled": False,
         "ignorePollAlarmFailure": False,
@@ -261,7 +288,11 @@ def test_codedeploy_update_deployment_group_round_trips(client: Client) -> None:
     app = _codedeploy_app(client)
     name, request = _deployment_group(client, app, tags=[{"Key": "team", "Value": "web"}])
     renamed = unique("renamed")
-    alarms = {"enabled": True, "ignorePollAlarmFailure": True, "alarms": [{"name": "a"}, {"name": "b"}]}
+    alarms = {
+        "enabled": True,
+        "ignorePollAlarmFailure": True,
+        "alarms": [{"name": "a"}, {"name": "b"}],
+    }
     codedeploy.update_deployment_group(
         applicationName=app,
         currentDeploymentGroupName=name,
@@ -282,7 +313,9 @@ def test_codedeploy_update_deployment_group_round_trips(client: Client) -> None:
     with pytest.raises(ClientError, match="DeploymentGroupDoesNotExist"):
         codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=name)
     arn = f"arn:aws:codedeploy:{REGION}:{MOTO_ACCOUNT_ID}:deploymentgroup:{app}/{renamed}"
-    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "web"}]
+    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "team", "Value": "web"}
+    ]
 
 
 def test_codedeploy_delete_group_and_application(client: Client) -> None:
@@ -291,12 +324,17 @@ def test_codedeploy_delete_group_and_application(client: Client) -> None:
     first, _ = _deployment_group(client, app)
     second, _ = _deployment_group(client, app)
 
-    assert codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)[
-        "hooksNotCleanedUp"
-    ] == []
+    assert (
+        codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)[
+            "hooksNotCleanedUp"
+        ]
+        == []
+    )
     with pytest.raises(ClientError, match="DeploymentGroupDoesNotExist"):
         codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=first)
-    codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)  # gone: no-op
+    codedeploy.delete_deployment_group(
+        applicationName=app, deploymentGroupName=first
+    )  # gone: no-op
 
     codedeploy.delete_application(applicationName=app)
     with pytest.raises(ClientError, match="ApplicationDoesNotExist"):
@@ -315,7 +353,9 @@ def _ecs_service(client: Client, **extra: Any) -> tuple[str, str, dict[str, Any]
         containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}],
     )
     name = unique("svc")
-    service = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra)
+    service = ecs.create_service(
+        cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra
+    )
     return cluster, name, service["service"]
 
 
@@ -334,6 +374,21 @@ def test_ecs_availability_zone_rebalancing_round_trips(client: Client) -> None:
     assert defaulted["availabilityZoneRebalancing"] == "ENABLED"  # the AWS CreateService default
 
 
+def test_ecs_create_service_members_round_trip(client: Client) -> None:
+    ecs = client("ecs")
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}, "maximumPercent": 200, "minimumHealthyPercent": 100}
+    cluster, name, created = _ecs_service(
+        client, deploymentConfiguration=breaker, healthCheckGracePeriodSeconds=30, enableECSManagedTags=True,
+    )
+    described = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+    for service in (created, described):
+        assert service["deploymentConfiguration"] == breaker
+        assert service["healthCheckGracePeriodSeconds"] == 30
+        assert service["enableECSManagedTags"] is True
+    _, _, defaulted = _ecs_service(client)
+    assert defaulted["enableECSManagedTags"] is False
+
+
 def test_appautoscaling_target_tags(client: Client) -> None:
     appautoscaling = client("application-autoscaling")
     cluster, name, _ = _ecs_service(client)
@@ -345,15 +400,67 @@ def test_appautoscaling_target_tags(client: Client) -> None:
     arn = appautoscaling.register_scalable_target(
         **target, MinCapacity=1, MaxCapacity=4, Tags={"project": "acme", "env": "dev"}
     )["ScalableTargetARN"]
-    assert appautoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"project": "acme", "env": "dev"}
+    assert appautoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {
+        "project": "acme",
+        "env": "dev",
+    }
 
     appautoscaling.tag_resource(ResourceARN=arn, Tags={"env": "prod", "owner": "web"})
     appautoscaling.untag_resource(ResourceARN=arn, TagKeys=["project"])
-    assert appautoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"env": "prod", "owner": "web"}
+    assert appautoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {
+        "env": "prod",
+        "owner": "web",
+    }
 
     appautoscaling.deregister_scalable_target(**target)
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         appautoscaling.list_tags_for_resource(ResourceARN=arn)
+
+
+def test_appautoscaling_policy_update_keeps_arn_and_alarms(client: Client) -> None:
+    appautoscaling, cloudwatch = client("application-autoscaling"), client("cloudwatch")
+    cluster, name, _ = _ecs_service(client)
+    target = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": f"service/{cluster}/{name}",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    appautoscaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4)
+
+    def put(value: float) -> dict[str, Any]:
+        appautoscaling.put_scaling_policy(
+            **target,
+            PolicyName="cpu",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": value,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+                },
+            },
+        )
+        policies = appautoscaling.describe_scaling_policies(
+            ServiceNamespace="ecs", ResourceId=target["ResourceId"]
+        )["ScalingPolicies"]
+        assert len(policies) == 1
+        return dict(policies[0])
+
+    def alarms_of_service() -> set[str]:
+        prefix = f"TargetTracking-{target['ResourceId']}-"
+        return {
+            a["AlarmName"]
+            for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+        }
+
+    created = put(60.0)
+    updated = put(70.0)
+    assert updated["PolicyARN"] == created["PolicyARN"]
+    assert updated["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70.0
+    assert alarms_of_service() == {a["AlarmName"] for a in updated["Alarms"]}
+    assert len(alarms_of_service()) == 2
+
+    appautoscaling.delete_scaling_policy(**target, PolicyName="cpu")
+    assert alarms_of_service() == set()
 
 
 def _project(client: Client, **extra: Any) -> dict[str, Any]:
@@ -402,7 +509,9 @@ def test_codebuild_update_project_round_trips(client: Client) -> None:
     assert updated["description"] == "after"
     (project,) = codebuild.batch_get_projects(names=[created["arn"]])["projects"]
     assert project["description"] == "after" and project["timeoutInMinutes"] == 20
-    assert project["environment"]["environmentVariables"] == [{"name": "REV", "value": "2", "type": "PLAINTEXT"}]
+    assert project["environment"]["environmentVariables"] == [
+        {"name": "REV", "value": "2", "type": "PLAINTEXT"}
+    ]
     assert project["tags"] == [{"key": "rev", "value": "2"}]
     assert project["source"] == created["source"]  # members not sent are kept
 
@@ -436,7 +545,9 @@ def test_codestar_connection_lifecycle(client: Client, service: str) -> None:
     }
     connections.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}])
     connections.untag_resource(ResourceArn=arn, TagKeys=["project"])
-    assert connections.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    assert connections.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "env", "Value": "dev"}
+    ]
     listed = connections.list_connections(ProviderTypeFilter="GitLab")["Connections"]
     assert arn in [c["ConnectionArn"] for c in listed]
 

@@ -25,7 +25,7 @@ def one(stack: dict, kind: str) -> dict:
 def test_every_stack_is_synthesized(synth_dir: Path):
     manifest = json.loads((synth_dir / "manifest.json").read_text())
     assert set(manifest["stacks"]) == {"staging", "production", "release", "gitlab"}
-    assert manifest["stacks"]["release"]["dependencies"] == ["staging", "production"]
+    assert manifest["stacks"]["release"]["dependencies"] == []  # by name only: deploys beside the environments
     assert manifest["stacks"]["gitlab"]["dependencies"] == ["release"]
 
 
@@ -92,12 +92,12 @@ def test_production_tasks_are_private_and_reachable_only_from_the_alb(stack_json
     service = one(prod, "aws_ecs_service")
     assert service["network_configuration"]["assign_public_ip"] is False
     assert len(resources(prod, "aws_nat_gateway")) == 2
-    ingress = resources(prod, "aws_vpc_security_group_ingress_rule")
-    to_tasks = [r for r in ingress if "referenced_security_group_id" in r]
-    assert len(to_tasks) == 1 and to_tasks[0]["from_port"] == 8080
-    public = sorted(r["from_port"] for r in ingress if r.get("cidr_ipv4") == "0.0.0.0/0")
-    assert public == [80]
-    assert [r["cidr_ipv4"] for r in ingress if r["from_port"] == 8443] == ["10.20.0.0/16"]
+    groups = {g["name"]: g for g in resources(prod, "aws_security_group")}
+    tasks, alb = groups["acme-web-production-tasks"], groups["acme-web-production-alb"]
+    assert [(r["from_port"], r["cidr_blocks"], len(r["security_groups"])) for r in tasks["ingress"]] == [(8080, [], 1)]
+    assert [(r["from_port"], r["cidr_blocks"]) for r in alb["ingress"]] == [(80, ["0.0.0.0/0"]), (8443, ["10.20.0.0/16"])]
+    assert [(r["from_port"], r["cidr_blocks"]) for r in alb["egress"]] == [(8080, ["10.20.0.0/16"])]
+    assert not resources(prod, "aws_vpc_security_group_ingress_rule")  # inline rules: an added one is drift
 
 
 def test_task_definition_uses_awslogs_and_separate_roles(stack_json):

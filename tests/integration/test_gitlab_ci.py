@@ -1,0 +1,270 @@
+"""The GitLab pipeline itself, run by gitlab-ci-local against the deployed local target.
+
+gitlab-ci-local runs the jobs of .gitlab-ci.yml as shell scripts (--force-shell-executor:
+no Docker here), each in its own copy of the repository (--shell-isolation:
+.gitlab-ci-local/builds/<job>), passing artifacts between jobs as GitLab does. It runs in a
+snapshot of the work tree (tracked files plus untracked, non-ignored ones: what a commit
+would hold), so uncommitted changes are tested and the work tree gets no .gitlab-ci-local/.
+
+Local runs differ from GitLab only through --variable: DEPLOY_TARGET=local (ci/aws-oidc.sh
+then does nothing), VENV_DIR (this venv, reused), LOCAL_EMULATOR_DIR (the session's
+emulator), JSII_RUNTIME_PACKAGE_CACHE_ROOT and CHECKOV (this machine's).
+
+Sequence (module fixtures, so any selection keeps it): converge the deployment, scheduled
+pipeline -> drift passes; change a log group's retention out of band -> the drift job fails
+and keeps its report; merge request pipeline -> every plan job passes and reports exactly
+what a direct `python main.py plan` finds (staging: the retention update). The retention is
+restored at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import AWS_STACKS
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_GROUP = "/ecs/acme-web-staging/web"
+PIPELINE_TIMEOUT = 1200
+MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}
+SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}
+MAIN_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
+
+
+def gitlab_ci_local() -> str:
+    found = shutil.which("gitlab-ci-local")
+    local = ROOT / ".tools" / "node" / "node_modules" / ".bin" / "gitlab-ci-local"
+    found = found or (str(local) if local.is_file() else None)
+    if not found:
+        pytest.fail("gitlab-ci-local not found on PATH nor in .tools/node/node_modules/.bin: "
+                    "`npm install --prefix .tools/node gitlab-ci-local@4.73.0`", pytrace=False)
+    if not shutil.which("rsync"):
+        pytest.fail("gitlab-ci-local needs rsync to run jobs: `apt-get install -y rsync`", pytrace=False)
+    return found
+
+
+def checkov() -> str:
+    path = Path(os.environ.get("CHECKOV", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
+    if not path.is_file():
+        pytest.fail(f"checkov not found at {path} (the checkov job would install it there): run `make tools`", pytrace=False)
+    return str(path)
+
+
+@dataclass
+class PipelineRun:
+    result: subprocess.CompletedProcess
+    seconds: float
+    repo: Path
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout + self.result.stderr
+
+    def status(self) -> dict[str, str]:
+        """job -> PASS | FAIL, from gitlab-ci-local's closing summary."""
+        return {name: verdict for verdict, name in re.findall(r"^ (PASS|FAIL) +(.+?)\s*$", self.result.stdout, re.M)}
+
+    def job_log(self, job: str) -> str:
+        prefix = f"{job} "
+        return "\n".join(line[len(prefix):] for line in self.output.splitlines() if line.startswith(prefix))
+
+    def artifact(self, name: str) -> Path:
+        """A file that one job of this run left among its artifacts (.gitlab-ci-local/artifacts/<job>/)."""
+        found = sorted((self.repo / ".gitlab-ci-local" / "artifacts").glob(f"*/{name}"))
+        assert len(found) == 1, f"expected one artifact {name}, found {found}\n{self.output[-3000:]}"
+        return found[0]
+
+
+def snapshot(dst: Path) -> Path:
+    """The work tree as a commit would hold it, as a git repository on a feature branch."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        src = ROOT / rel
+        if src.is_file():
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / rel)
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    for args in (["init", "-q", "-b", "feature/pipeline-test"],
+                 ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
+                 ["add", "-A"], ["commit", "-qm", "snapshot"]):
+        subprocess.run([*git, *args], cwd=dst, check=True, capture_output=True)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, deployed):
+    """pipeline(variables, *jobs) -> PipelineRun; no jobs: the whole pipeline those variables make."""
+    repo = snapshot(tmp_path_factory.mktemp("gcl-repo"))
+    executable = gitlab_ci_local()
+    local = {
+        "DEPLOY_TARGET": "local",
+        "VENV_DIR": sys.prefix,
+        "LOCAL_EMULATOR_DIR": deployed.env["LOCAL_EMULATOR_DIR"],
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")),
+        "CHECKOV": checkov(),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    # Jobs inherit this environment: leave out the session's Terraform work dirs (each job has its own).
+    env = {k: v for k, v in os.environ.items() if k not in ("DEPLOY_CACHE_DIR", "LOCAL_EMULATOR_DIR", "DEPLOY_TARGET", "VIRTUAL_ENV")}
+
+    def run(variables: dict[str, str], *jobs: str) -> PipelineRun:
+        cmd = [executable, "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source", "--no-color",
+               "--concurrency", "4", "--ignore-predefined-vars", ",".join(k for k in variables if k.startswith("CI_"))]
+        for key, value in {**local, **variables}.items():
+            cmd += ["--variable", f"{key}={value}"]
+        cmd += list(jobs)
+        began = time.monotonic()
+        result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=PIPELINE_TIMEOUT)
+        run_ = PipelineRun(result, time.monotonic() - began, repo)
+        print(f"gitlab-ci-local {' '.join(jobs) or '(whole pipeline)'} {variables}: {run_.seconds:.1f}s, {run_.status()}")
+        return run_
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def converged(deployed):
+    """Whatever earlier tests did, start from a deployment that matches the code."""
+    deployed.deploy()
+    return deployed
+
+
+@pytest.fixture(scope="module")
+def clean_drift_run(converged, pipeline) -> PipelineRun:
+    return pipeline(SCHEDULE)
+
+
+@pytest.fixture(scope="module")
+def out_of_band_change(clean_drift_run, deployed):
+    """Staging's log group retention changed behind Terraform's back (restored afterwards)."""
+    logs = deployed.client("logs")
+    before = logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP)["logGroups"][0]["retentionInDays"]
+    assert before != 1
+    logs.put_retention_policy(logGroupName=LOG_GROUP, retentionInDays=1)
+    yield before
+    logs.put_retention_policy(logGroupName=LOG_GROUP, retentionInDays=before)
+
+
+@pytest.fixture(scope="module")
+def drift_run(out_of_band_change, pipeline) -> PipelineRun:
+    """Only the drift job: it takes synth's artifact from the clean run (same snapshot)."""
+    return pipeline(SCHEDULE, "drift")
+
+
+@pytest.fixture(scope="module")
+def mr_run(out_of_band_change, drift_run, pipeline) -> PipelineRun:
+    """The merge request pipeline's plan path: install -> synth -> checkov, plan x3 (--needs).
+    GITLAB_CI_LOCAL_FULL=1 runs the whole pipeline, unit-tests job (the unit suite, again) included."""
+    if os.environ.get("GITLAB_CI_LOCAL_FULL") == "1":
+        return pipeline(MR)
+    return pipeline(MR, "checkov", "plan", "--needs")
+
+
+@pytest.fixture(scope="module")
+def direct_plan(mr_run, deployed) -> dict[str, dict[str, int]]:
+    """stack -> counts of `python main.py plan STACK --json`, run outside the pipeline."""
+    result = deployed.run("plan", *AWS_STACKS, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {s["stack"]: s["changes"] for s in json.loads(result.stdout)["stacks"]}
+
+
+# --- scheduled pipeline: drift -----------------------------------------------------------------------
+
+def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun):
+    assert clean_drift_run.result.returncode == 0, clean_drift_run.output[-5000:]
+    assert clean_drift_run.status() == {"install": "PASS", "synth": "PASS", "drift": "PASS"}
+    report = json.loads(clean_drift_run.artifact("drift.json").read_text())
+    assert report["drifted"] is False and report["errors"] == {}
+    assert sorted(report["stacks"]) == sorted(AWS_STACKS)
+    assert json.loads(clean_drift_run.artifact("drift-gitlab.json").read_text()) == {"create": 0, "update": 0, "delete": 0}
+
+
+def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run: PipelineRun, out_of_band_change: int):
+    assert drift_run.result.returncode != 0
+    assert drift_run.status() == {"drift": "FAIL"}
+    assert re.search(r"^drift +finished in .* FAIL 2\s*$", drift_run.output, re.M), "exit 2 (drift), not 1 (error)"
+    report = json.loads(drift_run.artifact("drift.json").read_text())  # artifacts: when: always
+    assert report["drifted"] is True and report["errors"] == {}
+    drifted = report["stacks"]["staging"]["drifted"]
+    log_group = [d for d in drifted if d["type"] == "aws_cloudwatch_log_group"]
+    assert len(log_group) == 1 and log_group[0]["repair"] == ["update"]
+    assert {"name": "retention_in_days", "before": out_of_band_change, "after": 1} in log_group[0]["attributes"]
+    assert not report["stacks"]["production"]["drifted"] and not report["stacks"]["release"]["drifted"]
+    assert json.loads(drift_run.artifact("drift-gitlab.json").read_text()) == {"create": 0, "update": 1, "delete": 0}
+
+
+# --- merge request pipeline: plans --------------------------------------------------------------------
+
+def test_merge_request_pipeline_passes(mr_run: PipelineRun):
+    assert mr_run.result.returncode == 0, mr_run.output[-5000:]
+    expected = {"install", "synth", "checkov", *(f"plan: [{s}]" for s in AWS_STACKS)}
+    if os.environ.get("GITLAB_CI_LOCAL_FULL") == "1":
+        expected.add("unit-tests")
+    assert mr_run.status() == dict.fromkeys(expected, "PASS")
+    print(f"merge request pipeline, local wall time: {mr_run.seconds:.1f}s")
+
+
+def test_plans_use_the_synth_artifact(mr_run: PipelineRun):
+    assert "synthesized cdktf.out" in mr_run.job_log("synth")
+    for stack in AWS_STACKS:
+        log = mr_run.job_log(f"plan: [{stack}]")
+        assert "imported artifacts" in log
+        assert "reused (inputs unchanged)" in log, f"plan {stack} synthesized again instead of using synth's cdktf.out"
+        assert "aws-oidc: DEPLOY_TARGET=local" in log
+
+
+def test_plan_reports_match_a_direct_plan(mr_run: PipelineRun, direct_plan: dict[str, dict[str, int]]):
+    assert direct_plan["staging"]["update"] >= 1, "the out-of-band retention change must show in staging's plan"
+    for stack in AWS_STACKS:
+        report = json.loads(mr_run.artifact(f"plan-{stack}.json").read_text())
+        assert report == direct_plan[stack], stack
+        text = mr_run.artifact(f"plans/{stack}.txt").read_text()
+        if any(report.values()):
+            assert f"Plan: {report['create']} to add, {report['update']} to change, {report['delete']} to destroy" in text
+        else:
+            assert "No changes" in text
+        assert mr_run.artifact(f"plans/{stack}.tfplan").stat().st_size > 0
+    staging = mr_run.artifact("plans/staging.txt").read_text()
+    assert "retention_in_days" in staging and LOG_GROUP in staging
+
+
+# --- OIDC: the token exchange against the emulator's STS ---------------------------------------------
+
+def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
+    role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web-ci-plan"
+    script = (f'source ci/aws-oidc.sh "{role}"; '
+              'python -c "import boto3; print(boto3.client(\'sts\').get_caller_identity()[\'Arn\'])"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(DEPLOY_TARGET="aws", AWS_ID_TOKEN="header.payload.signature", AWS_REGION=project.settings.aws.region,
+               AWS_DEFAULT_REGION=project.settings.aws.region,
+               AWS_ENDPOINT_URL_STS=converged.endpoint, CI_PROJECT_ID="42", CI_JOB_ID="1001",
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "AWS_SECRET_ACCESS_KEY" not in result.stdout, "credentials must not be printed"
+    assert result.stdout.strip().endswith(":assumed-role/acme-web-ci-plan/gitlab-42-1001")
+    assert f"aws-oidc: assumed {role}" in result.stderr
+
+
+# --- main pipeline (opt-in: it runs the unit suite inside the pipeline) ------------------------------
+
+@pytest.mark.skipif(os.environ.get("GITLAB_CI_LOCAL_FULL") != "1", reason="GITLAB_CI_LOCAL_FULL=1 runs the main pipeline too")
+def test_main_pipeline_deploys_in_order_through_the_manual_gate(converged, mr_run, pipeline):
+    run = pipeline(MAIN_PUSH, "--manual", "deploy:production")
+    assert run.result.returncode == 0, run.output[-5000:]
+    jobs = ["install", "unit-tests", "synth", "checkov", "deploy:staging", "deploy:production", "deploy:release"]
+    assert run.status() == dict.fromkeys(jobs, "PASS")
+    started = [line.split(" starting ")[0].strip() for line in run.result.stdout.splitlines() if " starting shell " in line]
+    assert started.index("deploy:staging") < started.index("deploy:production") < started.index("deploy:release")

@@ -1,0 +1,246 @@
+""".gitlab-ci.yml without GitLab: its schema, which jobs each kind of pipeline gets (as
+gitlab-ci-local evaluates the rules), how those jobs are wired, and the ci/ scripts' guards.
+
+gitlab-ci-local (npm, 4.73.0: the newest that runs on Node 20) is looked up on PATH, then in
+.tools/node/node_modules/.bin (`npm install --prefix .tools/node gitlab-ci-local@4.73.0`).
+It runs in a scratch git repository holding only .gitlab-ci.yml, so the work tree gets no
+.gitlab-ci-local/ directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CI_FILE = ROOT / ".gitlab-ci.yml"
+AWS_STACKS = ["staging", "production", "release"]
+
+MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": "", "CI_MERGE_REQUEST_IID": "7"}
+MAIN_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
+SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}
+
+
+def gitlab_ci_local() -> str:
+    found = shutil.which("gitlab-ci-local")
+    local = ROOT / ".tools" / "node" / "node_modules" / ".bin" / "gitlab-ci-local"
+    if not found and local.is_file():
+        found = str(local)
+    if not found:
+        pytest.fail(
+            "gitlab-ci-local not found on PATH nor in .tools/node/node_modules/.bin: install it with "
+            "`npm install --prefix .tools/node gitlab-ci-local@4.73.0` (needs Node 20 and, to run jobs, rsync)"
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository on a feature branch with only the pipeline definition."""
+    repo = tmp_path_factory.mktemp("gcl-list")
+    shutil.copy(CI_FILE, repo / ".gitlab-ci.yml")
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    for args in (["init", "-q", "-b", "feature/pipeline-test"],
+                 ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
+                 ["add", "-A"], ["commit", "-qm", "pipeline"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def run_gcl(repo: Path, variables: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    # it runs in its cwd (--cwd takes relative paths only); the schema is test_schema_valid's (and ~2 s a call)
+    cmd = [gitlab_ci_local(), "--no-json-schema-validation", *args]
+    for key, value in variables.items():
+        cmd += ["--variable", f"{key}={value}"]
+    # Overriding predefined variables is the point here: silence gitlab-ci-local's warning (it goes to stdout).
+    cmd += ["--ignore-predefined-vars", ",".join(k for k in variables if k.startswith("CI_")) or "CI_PIPELINE_SOURCE"]
+    return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120)
+
+
+def jobs_of(repo: Path, variables: dict[str, str]) -> dict[str, dict]:
+    """name -> gitlab-ci-local's listing of each job the pipeline would have (when: never left out)."""
+    result = run_gcl(repo, variables, "--list-json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {job["name"]: job for job in json.loads(result.stdout) if job["when"] != "never"}
+
+
+@pytest.fixture(scope="module")
+def preview(scratch_repo: Path) -> dict:
+    """The pipeline with extends and anchors expanded (gitlab-ci-local --preview)."""
+    result = run_gcl(scratch_repo, MR, "--preview")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def needs(job: dict) -> set[str]:
+    return {n["job"] if isinstance(n, dict) else n for n in job.get("needs", [])}
+
+
+# --- the definition --------------------------------------------------------------------------------
+
+def test_schema_valid():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    checker = str(checker) if checker.is_file() else shutil.which("check-jsonschema")
+    assert checker, "check-jsonschema is a dev dependency: pipenv install --dev"
+    result = subprocess.run([checker, "--builtin-schema", "vendor.gitlab-ci", str(CI_FILE)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_merge_request_pipeline(scratch_repo: Path):
+    jobs = jobs_of(scratch_repo, MR)
+    plans = [f"plan: [{s}]" for s in AWS_STACKS]
+    assert sorted(jobs) == sorted(["install", "unit-tests", "synth", "checkov", *plans])
+    assert needs(jobs["synth"]) == {"install"}
+    assert needs(jobs["checkov"]) == {"synth"}
+    for plan in plans:  # plans start as soon as synth is done: tests and the scan run beside them
+        assert needs(jobs[plan]) == {"synth"}
+        assert jobs[plan]["when"] == "on_success"
+
+
+def test_main_pipeline_deploys_in_dependency_order(scratch_repo: Path):
+    jobs = jobs_of(scratch_repo, MAIN_PUSH)
+    deploys = ["deploy:staging", "deploy:production", "deploy:release"]
+    assert sorted(jobs) == sorted(["install", "unit-tests", "synth", "checkov", *deploys])
+    assert needs(jobs["deploy:staging"]) == {"synth", "unit-tests", "checkov"}
+    assert jobs["deploy:staging"]["when"] == "on_success"
+    assert needs(jobs["deploy:production"]) == {"synth", "deploy:staging"}
+    assert jobs["deploy:production"]["when"] == "manual"
+    assert not jobs["deploy:production"]["allow_failure"], "a manual gate must block deploy:release"
+    assert needs(jobs["deploy:release"]) >= {"deploy:staging", "deploy:production"}
+
+
+@pytest.mark.parametrize("variables", [SCHEDULE, {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}],
+                         ids=["schedule", "web-with-DRIFT"])
+def test_drift_pipeline(scratch_repo: Path, variables: dict[str, str]):
+    jobs = jobs_of(scratch_repo, variables)
+    assert sorted(jobs) == ["drift", "install", "synth"]
+    assert needs(jobs["drift"]) == {"synth"}
+
+
+@pytest.mark.parametrize("variables", [
+    {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature/x"},  # its merge request pipeline runs instead
+    {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "", "CI_COMMIT_TAG": "v1.0.0"},
+], ids=["branch-push", "tag"])
+def test_no_pipeline(scratch_repo: Path, variables: dict[str, str]):
+    assert jobs_of(scratch_repo, variables) == {}
+
+
+def test_plan_jobs_publish_private_reports(preview: dict):
+    plan = preview["plan"]
+    assert plan["parallel"]["matrix"] == [{"STACK": AWS_STACKS}]
+    artifacts = plan["artifacts"]
+    assert artifacts.get("access") == "developer" or artifacts.get("public") is False
+    assert artifacts["reports"]["terraform"] == "plan-$STACK.json"
+    assert "plan-$STACK.json" in artifacts["paths"] and "plans/" in artifacts["paths"]
+    script = " ".join(plan["script"])
+    assert '--report "plan-$STACK.json"' in script and "--plan-dir plans" in script
+    assert plan["variables"]["OIDC_ROLE_ARN"] == "$AWS_PLAN_ROLE_ARN"
+
+
+def test_merge_request_jobs_are_interruptible(preview: dict):
+    for name in ("install", "unit-tests", "synth", "checkov", "plan"):
+        assert preview[name]["interruptible"] is True, name
+
+
+def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
+    roles = {"plan": "$AWS_PLAN_ROLE_ARN", "drift": "$AWS_PLAN_ROLE_ARN", "deploy:staging": "$AWS_DEPLOY_ROLE_ARN",
+             "deploy:production": "$AWS_DEPLOY_ROLE_ARN", "deploy:release": "$AWS_DEPLOY_ROLE_ARN"}
+    for name, role in roles.items():
+        job = preview[name]
+        assert job["id_tokens"]["AWS_ID_TOKEN"]["aud"] == "$OIDC_AUDIENCE", name
+        assert job["variables"]["OIDC_ROLE_ARN"] == role, name
+        assert 'source ci/aws-oidc.sh "$OIDC_ROLE_ARN"' in job["before_script"], name
+    text = CI_FILE.read_text()
+    assert "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
+    assert preview["variables"]["DEPLOY_TARGET"] == "aws"
+
+
+def test_deploy_jobs_are_serialized_and_bound_to_environments(preview: dict):
+    deploys = {name: preview[name] for name in ("deploy:staging", "deploy:production", "deploy:release")}
+    groups = [job["resource_group"] for job in deploys.values()]
+    assert len(set(groups)) == len(groups), "one resource_group per stack"
+    assert all(job["interruptible"] is False for job in deploys.values())
+    assert deploys["deploy:staging"]["environment"]["name"] == "staging"
+    assert deploys["deploy:production"]["environment"]["name"] == "production"
+    assert [job["variables"]["STACK"] for job in deploys.values()] == AWS_STACKS
+    assert all('python main.py deploy "$STACK" --auto-approve' in " ".join(job["script"]) for job in deploys.values())
+
+
+def test_drift_job_fails_on_drift_and_keeps_its_report(preview: dict):
+    drift = preview["drift"]
+    script = " ".join(drift["script"])
+    assert "python main.py drift $AWS_STACKS --report drift.json --gitlab-report drift-gitlab.json" in script
+    assert "allow_failure" not in drift or drift["allow_failure"] is False
+    assert drift["artifacts"]["when"] == "always"
+    assert drift["artifacts"]["reports"]["terraform"] == "drift-gitlab.json"
+    assert preview["variables"]["AWS_STACKS"].split() == AWS_STACKS
+
+
+def test_synth_once_and_pass_it_on(preview: dict):
+    assert preview["synth"]["artifacts"]["paths"] == ["cdktf.out/"]
+    for name in ("checkov", "plan", "drift", "deploy:staging", "deploy:production", "deploy:release"):
+        assert "synth" in needs(preview[name]), name
+    assert "--config-file .checkov.yaml -d cdktf.out/stacks" in " ".join(preview["checkov"]["script"])
+
+
+def test_install_caches_by_lock_file(preview: dict):
+    caches = preview["install"]["cache"]
+    python = next(c for c in caches if ".venv/" in c["paths"])
+    assert python["key"]["files"] == ["Pipfile.lock"] and python["policy"] == "pull-push"
+    assert ".cache/jsii/" in python["paths"]
+    assert preview["variables"]["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] == "$CI_PROJECT_DIR/.cache/jsii"
+    for name in ("unit-tests", "synth", "plan", "drift"):
+        assert all(c["policy"] == "pull" for c in preview[name]["cache"]), name
+
+
+# --- the ci/ scripts' guards (the token exchange itself: tests/integration/test_gitlab_ci.py) -------
+
+def bash(script: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          env={**base, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **env}, timeout=60)
+
+
+def test_aws_oidc_is_a_no_op_for_the_local_target():
+    result = bash('source ci/aws-oidc.sh ""; echo "key=${AWS_ACCESS_KEY_ID:-none}"', DEPLOY_TARGET="local")
+    assert result.returncode == 0, result.stderr
+    assert "key=none" in result.stdout and "no AWS credentials needed" in result.stdout
+
+
+def test_aws_oidc_without_role_fails_clearly():
+    result = bash('source ci/aws-oidc.sh ""; echo after', DEPLOY_TARGET="aws", AWS_ID_TOKEN="x")
+    assert result.returncode != 0 and "after" not in result.stdout
+    assert "protected" in result.stderr
+
+
+def test_aws_oidc_without_token_fails_clearly():
+    result = bash('source ci/aws-oidc.sh arn:aws:iam::111111111111:role/acme-web-ci-plan; echo after', DEPLOY_TARGET="aws")
+    assert result.returncode != 0 and "after" not in result.stdout
+    assert "id_tokens" in result.stderr
+
+
+def test_venv_check_reports_a_difference_from_the_lock(tmp_path: Path):
+    lock = json.loads((ROOT / "Pipfile.lock").read_text())
+    lock["default"]["pyyaml"]["version"] = "==0.0.1"
+    (tmp_path / "Pipfile.lock").write_text(json.dumps(lock))
+    result = subprocess.run([sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(tmp_path / "Pipfile.lock")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "pyyaml" in result.stdout and "locked 0.0.1" in result.stdout
+
+
+def test_venv_script_reuses_a_venv_that_matches_the_lock():
+    check = subprocess.run([sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(ROOT / "Pipfile.lock")],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, f"this venv differs from Pipfile.lock (run `pipenv sync --dev`): {check.stdout}"
+    result = bash('source ci/venv.sh; command -v python', VENV_DIR=sys.prefix)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "reusing" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == f"{sys.prefix}/bin/python"
