@@ -15,7 +15,7 @@ else
   python3 -m pip install --quiet --disable-pip-version-check "pipenv==${PIPENV_PIN:-2026.10.3}"
   python3 -m venv "$VENV_DIR"
   # pipenv installs into the active virtualenv ($VIRTUAL_ENV) when there is one.
-  VIRTUAL_ENV="$VENV_DIR" pipenv sync --dev
+  VIRTUAL_ENV="$VENV_DIR" PIPENV_VERBOSITY=-1 pipenv sync --dev
 fi
 export VIRTUAL_ENV="$VENV_DIR"
 export PATH="$VENV_DIR/bin:$PATH"

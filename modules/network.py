@@ -67,7 +67,7 @@ class Network(Construct):
         Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
         self.public_subnets = []
         self.private_subnets = []
-        for i, (zone, pub_cidr, priv_cidr) in enumerate(zip(p.availability_zones, p.public_subnets, p.private_subnets)):
+        for i, (zone, pub_cidr, priv_cidr) in enumerate(zip(p.availability_zones, p.public_subnets, p.private_subnets, strict=True)):
             pub = Subnet(
                 self, f"public-{i}", vpc_id=self.vpc.id, cidr_block=pub_cidr, availability_zone=zone,
                 map_public_ip_on_launch=False, tags={**p.tags, "Name": f"{p.name}-public-{zone}", "tier": "public"},

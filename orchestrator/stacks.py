@@ -31,21 +31,3 @@ def read_stacks(outdir: Path) -> dict[str, Stack]:
             providers=tuple(sorted(config.get("provider", {}))),
         )
     return stacks
-
-
-def in_dependency_order(stacks: dict[str, Stack], names: list[str]) -> list[str]:
-    """Topological order of `names` (dependencies outside the selection are ignored)."""
-    chosen, ordered, seen = set(names), [], set()
-
-    def visit(name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        for dep in stacks[name].dependencies:
-            if dep in chosen:
-                visit(dep)
-        ordered.append(name)
-
-    for name in sorted(names, key=list(stacks).index):
-        visit(name)
-    return ordered

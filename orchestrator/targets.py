@@ -110,9 +110,10 @@ class AwsTarget(Target):
                 f"aws target: the credentials are for account {account}, but the configuration deploys to "
                 f"{', '.join(sorted(wanted))} (project.yaml / environments/*.yaml aws.account_id); refusing"
             )
-        if session.region_name and session.region_name != s.aws.region:
+        region = os.environ.get("AWS_REGION") or session.region_name  # Terraform reads AWS_REGION first
+        if region and region != s.aws.region:
             raise TargetError(
-                f"aws target: the session region is {session.region_name}, but project.yaml aws.region is "
+                f"aws target: the session region is {region}, but project.yaml aws.region is "
                 f"{s.aws.region}; set AWS_REGION={s.aws.region} or fix the YAML; refusing"
             )
 

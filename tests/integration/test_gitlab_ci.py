@@ -121,6 +121,7 @@ def pipeline(tmp_path_factory, deployed):
 
     def run(variables: dict[str, str], *jobs: str) -> PipelineRun:
         cmd = [executable, "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source", "--no-color",
+               "--home", str(repo / ".home"),  # not the developer's ~/.gitlab-ci-local/variables.yml
                "--concurrency", "4", "--ignore-predefined-vars", ",".join(k for k in variables if k.startswith("CI_"))]
         for key, value in {**local, **variables}.items():
             cmd += ["--variable", f"{key}={value}"]

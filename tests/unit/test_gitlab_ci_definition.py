@@ -56,7 +56,8 @@ def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_gcl(repo: Path, variables: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     # it runs in its cwd (--cwd takes relative paths only); the schema is test_schema_valid's (and ~2 s a call)
-    cmd = [gitlab_ci_local(), "--no-json-schema-validation", *args]
+    # --home: a developer's ~/.gitlab-ci-local/variables.yml must not change the result.
+    cmd = [gitlab_ci_local(), "--no-json-schema-validation", "--home", str(repo / ".home"), *args]
     for key, value in variables.items():
         cmd += ["--variable", f"{key}={value}"]
     # Overriding predefined variables is the point here: silence gitlab-ci-local's warning (it goes to stdout).
@@ -179,6 +180,7 @@ def test_drift_job_fails_on_drift_and_keeps_its_report(preview: dict):
     assert "python main.py drift $AWS_STACKS --report drift.json --gitlab-report drift-gitlab.json" in script
     assert "allow_failure" not in drift or drift["allow_failure"] is False
     assert drift["artifacts"]["when"] == "always"
+    assert drift["interruptible"] is False
     assert drift["artifacts"]["reports"]["terraform"] == "drift-gitlab.json"
     assert preview["variables"]["AWS_STACKS"].split() == AWS_STACKS
 

@@ -1,0 +1,452 @@
+"""The benchmark's steps: synth, plan, deploy and drift, and how they grow with environments.
+
+Every command runs as its own process (`python main.py ...`, or plain `terraform plan`),
+timed from start to exit and with its whole process tree's memory sampled. Everything a
+run writes goes to one private temporary directory: cdktf.out (CDKTF_OUTDIR), the jsii
+cache (JSII_RUNTIME_PACKAGE_CACHE_ROOT), Terraform's work dirs (DEPLOY_CACHE_DIR) and one
+fresh emulator per deployment (LOCAL_EMULATOR_DIR), all removed or stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.envgen import generate_environments
+from bench.figures import Figure, load1, record
+from bench.memory import Run, TreeSampler, run_measured
+from bench.stats import fmt_bytes, fmt_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+GROUPS = ("synth", "plan", "deploy", "scale")
+SYNTHESIZED = re.compile(r"synthesized \S+ in ([0-9.]+)s")
+
+
+@dataclass
+class Options:
+    runs: int = 3
+    quick: bool = False
+    scales: tuple[int, ...] = (1, 4, 16)
+    deploy_scales: tuple[int, ...] = (1, 4)
+    singles: bool = True
+    """Deploy each stack alone into a fresh emulator for the slowest single stack's apply."""
+    cold_runs: int = 2
+    naive_runs: int = 1
+    groups: tuple[str, ...] = GROUPS
+    keep: bool = False
+    timeout: float = 3600
+
+
+class Workspace:
+    """The run's private temporary directory and the emulators started in it."""
+
+    def __init__(self, keep: bool = False):
+        self.root = Path(tempfile.mkdtemp(prefix="acme-web-bench-"))
+        self.keep = keep
+        self.emulators: list[Path] = []
+        self._count = 0
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def fresh(self, rel: str) -> Path:
+        """`rel`, removed if it exists (not created)."""
+        path = self.path(rel)
+        shutil.rmtree(path, ignore_errors=True)
+        return path
+
+    def start_emulator(self, label: str, account_id: str) -> tuple[Path, Any]:
+        from orchestrator.local import emulator  # noqa: PLC0415
+
+        self._count += 1
+        directory = self.path(f"emulators/{self._count:02d}-{label}")
+        self.emulators.append(directory)
+        return directory, emulator.start(state_dir=directory, account_id=account_id, timeout=60)
+
+    def stop_emulator(self, directory: Path) -> None:
+        from orchestrator.local import emulator  # noqa: PLC0415
+
+        emulator.stop(directory)
+        if directory in self.emulators:
+            self.emulators.remove(directory)
+
+    def close(self) -> None:
+        for directory in list(self.emulators):
+            try:
+                self.stop_emulator(directory)
+            except Exception as exc:  # noqa: BLE001 - keep cleaning up
+                print(f"bench: could not stop the emulator in {directory}: {exc}", file=sys.stderr)
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class Bench:
+    opts: Options
+    ws: Workspace
+    figures: dict[str, Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Values the report needs besides figures (stack names, in-run apply times...)."""
+    loads: list[float] = field(default_factory=list)
+    """The 1-minute load average after every measured run."""
+    say: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr, flush=True)
+
+    def __post_init__(self) -> None:
+        self.began = time.monotonic()
+        self.jsii_warm: Path | None = None
+        self.synth_out = self.ws.path("synth/cdktf.out")
+        self.plan_emulator: Path | None = None
+        from config import load_project  # noqa: PLC0415
+
+        self.project = load_project(ROOT)
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def log(self, msg: str) -> None:
+        elapsed = time.monotonic() - self.began
+        self.say(f"[bench {int(elapsed // 60):02d}:{int(elapsed % 60):02d}] {msg}")
+
+    def figure(self, key: str, label: str, group: str, note: str = "") -> Figure:
+        if key not in self.figures:
+            self.figures[key] = Figure(key, label, group, note=note)
+        return self.figures[key]
+
+    def env(self, *, outdir: Path | None = None, jsii: Path | None = None, emulator: Path | None = None,
+            cache: Path | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("CDKTF_OUTDIR", "JSII_RUNTIME_PACKAGE_CACHE_ROOT", "LOCAL_EMULATOR_DIR", "DEPLOY_CACHE_DIR")}
+        env.update({"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1",
+                    "DEPLOY_TARGET": "local", "PYTHONUNBUFFERED": "1"})
+        for name, value in (("CDKTF_OUTDIR", outdir), ("JSII_RUNTIME_PACKAGE_CACHE_ROOT", jsii or self.jsii_warm),
+                            ("LOCAL_EMULATOR_DIR", emulator), ("DEPLOY_CACHE_DIR", cache)):
+            if value is not None:
+                env[name] = str(value)
+        return env
+
+    def cli(self, args: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
+        run = run_measured([sys.executable, str(ROOT / "main.py"), *args], env=env, cwd=ROOT, timeout=self.opts.timeout)
+        if run.returncode not in ok or run.timed_out:
+            how = "timed out" if run.timed_out else f"exit {run.returncode}"
+            raise StepError(f"`python main.py {' '.join(args)}` {how}:\n{run.tail()}")
+        return run
+
+    def step(self, name: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except StepError as exc:
+            self.errors.append(f"{name}: {exc}")
+            self.log(f"{name}: FAILED: {exc}")
+        except Exception as exc:  # noqa: BLE001 - one step's failure must not lose the others' figures
+            self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            self.log(f"{name}: FAILED: {type(exc).__name__}: {exc}")
+
+    def fail(self, key: str, message: str) -> None:
+        if key in self.figures:
+            self.figures[key].error = message
+
+    def done(self, fig: Figure, rec: dict[str, Any], i: int | None = None, of: int | None = None) -> None:
+        runs = f" {i}/{of}" if i is not None and of else ""
+        if rec.get("load1_after") is not None:
+            self.loads.append(rec["load1_after"])
+        self.log(f"{fig.label}{runs}: {fmt_seconds(rec.get('seconds'))}, peak {fmt_bytes(rec.get('peak_bytes'))}")
+
+    def run(self) -> None:
+        steps = {"synth": self.synth, "plan": self.plan, "deploy": self.deploy, "scale": self.scale}
+        for group in GROUPS:
+            if group in self.opts.groups:
+                self.step(group, steps[group])
+
+    # ---- synth ----------------------------------------------------------------------------
+
+    def synth(self) -> None:
+        cold = self.figure("synth.cold", "synth, cold (empty cdktf.out + jsii cache)", "synth")
+        for i in range(self.opts.cold_runs):
+            jsii = self.ws.fresh(f"jsii-cold-{i}")
+            self.ws.fresh("synth/cdktf.out")
+            run = self.cli(["synth"], self.env(outdir=self.synth_out, jsii=jsii))
+            self.done(cold, cold.add(record(run, **synth_split(run))), i + 1, self.opts.cold_runs)
+            if self.jsii_warm:
+                shutil.rmtree(self.jsii_warm, ignore_errors=True)
+            self.jsii_warm = jsii  # the last cold cache primes every later run
+        warm = self.figure("synth.warm", "synth, warm (jsii cache primed, no cdktf.out)", "synth")
+        cached = self.figure("synth.cached", "synth, cached (inputs unchanged)", "synth")
+        for i in range(self.opts.runs):
+            self.ws.fresh("synth/cdktf.out")
+            run = self.cli(["synth"], self.env(outdir=self.synth_out))
+            self.done(warm, warm.add(record(run, **synth_split(run))), i + 1, self.opts.runs)
+            run = self.cli(["synth"], self.env(outdir=self.synth_out))
+            if "reused" not in run.stderr:
+                raise StepError(f"an unchanged input set was synthesized again instead of reused:\n{run.tail()}")
+            self.done(cached, cached.add(record(run)), i + 1, self.opts.runs)
+        self.facts["stacks"] = stacks_of(self.synth_out)
+        self.naive()
+
+    def naive(self) -> None:
+        """cdktf's way: one app process per stack, each paying the start-up (and synthesizing every stack)."""
+        stacks = self.facts["stacks"]
+        fig = self.figure(
+            "synth.naive", f"synth, naive: {len(stacks)} processes, 1 per stack", "synth",
+            note="one `python main.py` per stack, one after another, each into its own outdir; peak = largest process",
+        )
+        for i in range(self.opts.naive_runs):
+            runs = []
+            for n, stack in enumerate(stacks):
+                outdir = self.ws.fresh(f"naive/{stack}")
+                runs.append(self.cli([], self.env(outdir=outdir)))
+                self.log(f"  naive process {n + 1}/{len(stacks)} ({stack}): {fmt_seconds(runs[-1].seconds)}")
+            peak = max(runs, key=lambda r: r.memory.bytes)
+            rec = record(peak, per_process_seconds=[round(r.seconds, 3) for r in runs])
+            rec["seconds"] = round(sum(r.seconds for r in runs), 3)
+            self.done(fig, fig.add(rec), i + 1, self.opts.naive_runs)
+            shutil.rmtree(self.ws.path("naive"), ignore_errors=True)
+
+    def ensure_synth(self) -> None:
+        """Later groups need a warm jsii cache and the repo's cdktf.out (when run without the synth group)."""
+        if self.jsii_warm is None:
+            self.jsii_warm = self.ws.path("jsii-warm")
+        if not (self.synth_out / "manifest.json").is_file():
+            self.cli(["synth"], self.env(outdir=self.synth_out))
+        self.facts.setdefault("stacks", stacks_of(self.synth_out))
+
+    # ---- plan -----------------------------------------------------------------------------
+
+    def start_plan_emulator(self, environments: Path | None = None) -> Path:
+        """One emulator for every plan: nothing is ever deployed to it, only the state bucket exists."""
+        from orchestrator.local import emulator  # noqa: PLC0415
+
+        if self.plan_emulator is None or not emulator.status(self.plan_emulator).running:
+            self.plan_emulator, _ = self.ws.start_emulator("plan", self.project.settings.aws.account_id)
+        bootstrap_state(self.plan_emulator, environments)
+        return self.plan_emulator
+
+    def plan(self) -> None:
+        self.ensure_synth()
+        emu = self.start_plan_emulator()
+        cache = self.ws.path("plan/terraform")
+        env = self.env(outdir=self.synth_out, emulator=emu, cache=cache)
+        par = self.figure("plan.parallel", "plan, all stacks: `main.py plan` (parallel)", "plan")
+        seq = self.figure("plan.sequential", "plan, all stacks: plain `terraform plan` one by one", "plan",
+                          note="in the work dirs the CLI initialised; init not included")
+        tf_env = terraform_env(cache)
+        for i in range(self.opts.runs):
+            run = self.cli(["plan", "--json"], env)
+            result = json.loads(run.stdout)
+            stacks = [s["stack"] for s in result["stacks"] if s["status"] == "ok"]
+            failed = [s for s in result["stacks"] if s["status"] != "ok"]
+            if failed:
+                raise StepError(f"plan failed: {failed}")
+            self.facts["plan_stacks"] = stacks
+            self.facts["plan_skipped"] = result.get("skipped", {})
+            self.done(par, par.add(record(run, stacks=per_stack(result))), i + 1, self.opts.runs)
+            runs = {}
+            for stack in stacks:
+                runs[stack] = run_measured(
+                    ["terraform", "plan", "-input=false", "-no-color", "-lock-timeout=0s", "-detailed-exitcode",
+                     "-out=bench.tfplan"], env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
+                if runs[stack].returncode not in (0, 2):
+                    raise StepError(f"terraform plan in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
+            peak = max(runs.values(), key=lambda r: r.memory.bytes)
+            rec = record(peak, stacks={s: round(r.seconds, 2) for s, r in runs.items()})
+            rec["seconds"] = round(sum(r.seconds for r in runs.values()), 3)
+            self.done(seq, seq.add(rec), i + 1, self.opts.runs)
+        if not self.opts.quick:
+            one = self.figure("plan.cli_serial", "plan, all stacks: `main.py plan --parallelism 1`", "plan",
+                              note="informational: the CLI's own overhead (init per stack) without parallelism")
+            run = self.cli(["plan", "--json", "--parallelism", "1"], env)
+            self.done(one, one.add(record(run, stacks=per_stack(json.loads(run.stdout)))))
+
+    # ---- deploy and drift -----------------------------------------------------------------
+
+    def deploy(self) -> None:
+        self.ensure_synth()
+        account = self.project.settings.aws.account_id
+        emu, status = self.ws.start_emulator("deploy", account)
+        env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path("deploy/terraform"))
+        fig = self.figure("deploy.all", "deploy, all stacks from nothing (fresh emulator)", "deploy")
+        moto = self.figure("deploy.emulator", "  the emulator (moto) during that deploy", "deploy",
+                           note="its own process, not in the CLI's tree")
+        with TreeSampler(status.pid) as emulator_rss:
+            try:
+                run = self.cli(["deploy", "--auto-approve", "--json"], env)
+            except StepError as exc:
+                raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
+        result = json.loads(run.stdout)
+        applied = {s["stack"]: s["seconds"] for s in result["stacks"] if s.get("detail") == "applied"}
+        self.facts["deployed_stacks"] = list(applied)
+        self.facts["in_run_apply_seconds"] = applied
+        self.done(fig, fig.add(record(run, stacks=per_stack(result), synth_seconds=synth_seconds(run))))
+        moto.add({"seconds": None, "peak_bytes": emulator_rss.peak.bytes, "breakdown": emulator_rss.peak.breakdown,
+                  "processes": emulator_rss.peak.processes})
+        drift = self.figure("drift.all", "drift, all stacks, after that deploy", "deploy")
+        for i in range(self.opts.runs):
+            run = self.cli(["drift", "--json"], env, ok=(0, 2))
+            report = json.loads(run.stdout)
+            rec = record(run, drifted=report.get("drifted"), errors=report.get("errors"),
+                         drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
+                         code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()})
+            self.done(drift, drift.add(rec), i + 1, self.opts.runs)
+            if report.get("errors"):
+                raise StepError(f"drift errors: {report['errors']}")
+        self.ws.stop_emulator(emu)
+        if self.opts.singles:
+            self.singles(list(applied))
+
+    def singles(self, stacks: list[str]) -> None:
+        """Each stack deployed alone into a fresh emulator: its apply with nothing else running."""
+        account = self.project.settings.aws.account_id
+        for stack in stacks:
+            emu, _ = self.ws.start_emulator(f"single-{stack}", account)
+            try:
+                env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path(f"single/{stack}/terraform"))
+                fig = self.figure(f"deploy.single.{stack}", f"deploy {stack} alone from nothing", "deploy")
+                run = self.cli(["deploy", stack, "--auto-approve", "--json"], env)
+                result = json.loads(run.stdout)
+                apply = next(s["seconds"] for s in result["stacks"] if s["stack"] == stack)
+                self.done(fig, fig.add(record(run, apply_seconds=apply)))
+                self.log(f"  {stack}: apply alone {fmt_seconds(apply)}")
+            finally:
+                self.ws.stop_emulator(emu)
+
+    # ---- scaling --------------------------------------------------------------------------
+
+    def scale(self) -> None:
+        self.ensure_synth()
+        dirs = {}
+        for n in self.opts.scales:
+            dirs[n] = self.ws.path(f"environments-{n}")
+            generate_environments(n, dirs[n])
+            self.step(f"scale {n} synth", lambda n=n: self.scale_synth(n, dirs[n]))
+            self.step(f"scale {n} plan", lambda n=n: self.scale_plan(n, dirs[n]))
+        if self.plan_emulator:
+            self.ws.stop_emulator(self.plan_emulator)
+            self.plan_emulator = None
+        for n in self.opts.deploy_scales:
+            if n not in dirs:
+                dirs[n] = self.ws.path(f"environments-{n}")
+                generate_environments(n, dirs[n])
+            self.step(f"scale {n} deploy", lambda n=n: self.scale_deploy(n, dirs[n]))
+
+    def scale_synth(self, n: int, environments: Path) -> None:
+        outdir = self.ws.path(f"scale-{n}/cdktf.out")
+        fig = self.figure(f"scale.{n}.synth", f"{n} env(s): synth, warm", "scale")
+        for i in range(self.opts.runs):
+            self.ws.fresh(f"scale-{n}/cdktf.out")
+            run = self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
+            self.done(fig, fig.add(record(run, stacks=len(stacks_of(outdir)), **synth_split(run))), i + 1, self.opts.runs)
+
+    def scale_plan(self, n: int, environments: Path) -> None:
+        outdir = self.ws.path(f"scale-{n}/cdktf.out")
+        if not (outdir / "manifest.json").is_file():
+            self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
+        emu = self.start_plan_emulator(environments)
+        env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path("scale/terraform"))
+        fig = self.figure(f"scale.{n}.plan", f"{n} env(s): plan, all stacks, empty state", "scale")
+        for i in range(self.opts.runs):
+            run = self.cli(["plan", "--json", "--environments", str(environments)], env)
+            result = json.loads(run.stdout)
+            self.done(fig, fig.add(record(run, stacks=per_stack(result))), i + 1, self.opts.runs)
+
+    def scale_deploy(self, n: int, environments: Path) -> None:
+        outdir = self.ws.path(f"scale-{n}/cdktf.out")
+        emu, status = self.ws.start_emulator(f"scale-{n}", self.project.settings.aws.account_id)
+        try:
+            env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path(f"scale-{n}/terraform"))
+            fig = self.figure(f"scale.{n}.deploy", f"{n} env(s): deploy, all stacks from nothing", "scale")
+            try:
+                run = self.cli(["deploy", "--auto-approve", "--json", "--environments", str(environments)], env)
+            except StepError as exc:
+                raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
+            result = json.loads(run.stdout)
+            self.done(fig, fig.add(record(run, stacks=per_stack(result))))
+        finally:
+            self.ws.stop_emulator(emu)
+
+
+class StepError(Exception):
+    pass
+
+
+def synth_seconds(run: Run) -> float | None:
+    """The CLI's own figure for the synthesis (provider import + build + synth), from its progress line."""
+    match = SYNTHESIZED.search(run.stderr)
+    return float(match.group(1)) if match else None
+
+
+def synth_split(run: Run) -> dict[str, float | None]:
+    """Where a synth process's wall time goes: the synthesis itself, and exiting after it."""
+    inside = synth_seconds(run)
+    at = run.line_time("synthesized ")
+    return {"synth_seconds": inside, "exit_seconds": round(run.seconds - at, 3) if at is not None else None}
+
+
+def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["stack"]: {"status": s["status"], "seconds": s.get("seconds"), "changes": s.get("changes")}
+            for s in result.get("stacks", [])}
+
+
+def stacks_of(outdir: Path) -> list[str]:
+    return list(json.loads((outdir / "manifest.json").read_text())["stacks"])
+
+
+def terraform_env(cache: Path) -> dict[str, str]:
+    """What the CLI gives Terraform on the local target (orchestrator.terraform + LocalTarget)."""
+    from orchestrator.local.emulator import LOCAL_CREDENTIALS  # noqa: PLC0415
+    from orchestrator.terraform import terraform_env as tf_env  # noqa: PLC0415
+
+    return tf_env(cache, {**LOCAL_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true", "CHECKPOINT_DISABLE": "1"})
+
+
+def bootstrap_state(emulator_dir: Path, environments: Path | None = None) -> list[str]:
+    """Create the state buckets in an emulator, as `deploy` does first (`plan` alone does not)."""
+    from config import load_project  # noqa: PLC0415
+    from orchestrator.local import emulator  # noqa: PLC0415
+    from orchestrator.targets import LocalTarget  # noqa: PLC0415
+
+    target = LocalTarget(load_project(ROOT, environments))
+    target.endpoint = emulator.status(emulator_dir).endpoint or ""
+    return target.bootstrap_state()
+
+
+def emulator_tail(directory: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join((directory / "emulator.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no emulator log)"
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"nproc": len(os.sched_getaffinity(0)), "cpu_count": os.cpu_count(), "load1_start": load1()}
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        info["mem_total_bytes"] = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1)) * 1024  # type: ignore[union-attr]
+        info["mem_available_bytes"] = int(re.search(r"MemAvailable:\s+(\d+)", meminfo).group(1)) * 1024  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        pass
+    try:
+        model = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+        info["cpu_model"] = model.group(1).strip() if model else None
+    except OSError:
+        pass
+    info["python"] = sys.version.split()[0]
+    try:
+        import subprocess  # noqa: PLC0415
+
+        out = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
+        info["terraform"] = json.loads(out).get("terraform_version")
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        info["git"] = head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    return info
