@@ -106,6 +106,7 @@ def snapshot(dst: Path) -> Path:
 def pipeline(tmp_path_factory, deployed):
     """pipeline(variables, *jobs) -> PipelineRun; no jobs: the whole pipeline those variables make."""
     repo = snapshot(tmp_path_factory.mktemp("gcl-repo"))
+    home = tmp_path_factory.mktemp("gcl-home")  # not the developer's ~/.gitlab-ci-local/variables.yml
     executable = gitlab_ci_local()
     local = {
         "DEPLOY_TARGET": "local",
@@ -121,7 +122,7 @@ def pipeline(tmp_path_factory, deployed):
 
     def run(variables: dict[str, str], *jobs: str) -> PipelineRun:
         cmd = [executable, "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source", "--no-color",
-               "--home", str(repo / ".home"),  # not the developer's ~/.gitlab-ci-local/variables.yml
+               "--home", str(home),
                "--concurrency", "4", "--ignore-predefined-vars", ",".join(k for k in variables if k.startswith("CI_"))]
         for key, value in {**local, **variables}.items():
             cmd += ["--variable", f"{key}={value}"]
@@ -268,4 +269,5 @@ def test_main_pipeline_deploys_in_order_through_the_manual_gate(converged, mr_ru
     jobs = ["install", "unit-tests", "synth", "checkov", "deploy:staging", "deploy:production", "deploy:release"]
     assert run.status() == dict.fromkeys(jobs, "PASS")
     started = [line.split(" starting ")[0].strip() for line in run.result.stdout.splitlines() if " starting shell " in line]
-    assert started.index("deploy:staging") < started.index("deploy:production") < started.index("deploy:release")
+    assert started.index("deploy:staging") < started.index("deploy:production")
+    assert started.index("checkov") < started.index("deploy:release")
