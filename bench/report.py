@@ -174,6 +174,9 @@ def _extra(fig: Figure) -> str:
     drifted = [r.get("drifted") for r in fig.runs if "drifted" in r]
     if drifted:
         parts.append("drift found" if any(drifted) else "no drift")
+    resynth = sum(r.get("synth") == "synthesized" for r in fig.runs)
+    if resynth:
+        parts.append(f"synthesized in {resynth} run(s) instead of reusing cdktf.out")
     per = fig.runs[-1].get("per_process_seconds") if fig.runs else None
     if per:
         parts.append("per process " + ", ".join(f"{x:.1f}" for x in per))

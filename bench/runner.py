@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,13 +48,38 @@ class Options:
 
 
 class Workspace:
-    """The run's private temporary directory and the emulators started in it."""
+    """The run's private temporary directory: a snapshot of the project, and the emulators started for it.
 
-    def __init__(self, keep: bool = False):
+    The CLI runs from the snapshot (the working tree as it was when the bench started), so
+    that edits made meanwhile by others neither invalidate the synth cache in mid-run nor
+    mix code versions, and the CLI's own logs (.local/logs) stay in the temporary directory.
+    """
+
+    IGNORE = (".git", ".venv", "cdktf.out", ".local", ".cache", "__pycache__", ".pytest_cache", ".mypy_cache",
+              ".ruff_cache", ".tools", "results", "node_modules", ".terraform")
+
+    def __init__(self, keep: bool = False, source: Path = ROOT):
         self.root = Path(tempfile.mkdtemp(prefix="acme-web-bench-"))
         self.keep = keep
-        self.emulators: list[Path] = []
+        self.emulators: dict[Path, int | None] = {}
         self._count = 0
+        self.repo = self.snapshot(source, self.root / "repo")
+
+    @classmethod
+    def snapshot(cls, source: Path, dest: Path) -> Path:
+        """Copy the files git would consider part of the project (tracked or not ignored)."""
+        try:
+            listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=source,
+                                    capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
+        except (OSError, subprocess.SubprocessError):
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns(*cls.IGNORE), symlinks=True)
+            return dest
+        for rel in filter(None, listed):
+            src = source / rel
+            if src.is_file():  # listed but deleted in the working tree: skip
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / rel)
+        return dest
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -63,20 +90,31 @@ class Workspace:
         shutil.rmtree(path, ignore_errors=True)
         return path
 
-    def start_emulator(self, label: str, account_id: str) -> tuple[Path, Any]:
-        from orchestrator.local import emulator  # noqa: PLC0415
+    def local(self, action: str, directory: Path) -> dict[str, Any]:
+        """`python main.py local <action> --json` in the snapshot, for the emulator in `directory`."""
+        env = {**os.environ, "LOCAL_EMULATOR_DIR": str(directory), "PYTHONUNBUFFERED": "1"}
+        done = subprocess.run([sys.executable, "main.py", "local", action, "--json"], cwd=self.repo, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise StepError(f"`python main.py local {action}` exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+        return json.loads(done.stdout)
 
+    def start_emulator(self, label: str) -> tuple[Path, dict[str, Any]]:
+        """A fresh emulator in its own state directory: `(directory, status)` with status["pid"]."""
         self._count += 1
         directory = self.path(f"emulators/{self._count:02d}-{label}")
-        self.emulators.append(directory)
-        return directory, emulator.start(state_dir=directory, account_id=account_id, timeout=60)
+        self.emulators[directory] = None
+        status = self.local("start", directory)
+        self.emulators[directory] = status.get("pid")
+        return directory, status
 
     def stop_emulator(self, directory: Path) -> None:
-        from orchestrator.local import emulator  # noqa: PLC0415
-
-        emulator.stop(directory)
-        if directory in self.emulators:
-            self.emulators.remove(directory)
+        pid = self.emulators.pop(directory, None)
+        try:
+            self.local("stop", directory)
+        finally:
+            if pid and _is_our_emulator(pid, self.repo):  # the CLI could not stop it: it is ours, end it
+                os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
         for directory in list(self.emulators):
@@ -86,6 +124,16 @@ class Workspace:
                 print(f"bench: could not stop the emulator in {directory}: {exc}", file=sys.stderr)
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _is_our_emulator(pid: int, repo: Path) -> bool:
+    """Still running, serving moto, from our snapshot (a recycled pid is someone else's)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return False
+    return b"orchestrator.local.server" in cmdline and cwd.resolve() == repo.resolve()
 
 
 @dataclass
@@ -106,9 +154,7 @@ class Bench:
         self.jsii_warm: Path | None = None
         self.synth_out = self.ws.path("synth/cdktf.out")
         self.plan_emulator: Path | None = None
-        from config import load_project  # noqa: PLC0415
-
-        self.project = load_project(ROOT)
+        self.template = self.ws.repo / "environments" / "staging.yaml"
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -134,7 +180,7 @@ class Bench:
         return env
 
     def cli(self, args: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
-        run = run_measured([sys.executable, str(ROOT / "main.py"), *args], env=env, cwd=ROOT, timeout=self.opts.timeout)
+        run = run_measured([sys.executable, "main.py", *args], env=env, cwd=self.ws.repo, timeout=self.opts.timeout)
         if run.returncode not in ok or run.timed_out:
             how = "timed out" if run.timed_out else f"exit {run.returncode}"
             raise StepError(f"`python main.py {' '.join(args)}` {how}:\n{run.tail()}")
@@ -150,10 +196,6 @@ class Bench:
             self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
             self.log(f"{name}: FAILED: {type(exc).__name__}: {exc}")
 
-    def fail(self, key: str, message: str) -> None:
-        if key in self.figures:
-            self.figures[key].error = message
-
     def done(self, fig: Figure, rec: dict[str, Any], i: int | None = None, of: int | None = None) -> None:
         runs = f" {i}/{of}" if i is not None and of else ""
         if rec.get("load1_after") is not None:
@@ -165,6 +207,34 @@ class Bench:
         for group in GROUPS:
             if group in self.opts.groups:
                 self.step(group, steps[group])
+
+    def in_snapshot(self, code: str, env: dict[str, str]) -> str:
+        """Run Python code with the snapshot's modules (the project's own functions, not re-implemented here)."""
+        done = subprocess.run([sys.executable, "-c", code], cwd=self.ws.repo, env=env, capture_output=True, text=True,
+                              timeout=300)
+        if done.returncode != 0:
+            raise StepError(f"in the snapshot: {done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def terraform_env(self, cache: Path, env: dict[str, str]) -> dict[str, str]:
+        """What the CLI gives Terraform on the local target: orchestrator.terraform.terraform_env + LocalTarget.env()."""
+        return json.loads(self.in_snapshot(
+            "import json, sys\nfrom pathlib import Path\n"
+            "from orchestrator.terraform import terraform_env\n"
+            "from orchestrator.local.emulator import LOCAL_CREDENTIALS\n"
+            "extra = {**LOCAL_CREDENTIALS, 'AWS_EC2_METADATA_DISABLED': 'true'}\n"
+            f"json.dump(terraform_env(Path({str(cache)!r}), extra), sys.stdout)\n", env))
+
+    def bootstrap_state(self, emulator_dir: Path, environments: Path | None = None) -> list[str]:
+        """Create the state buckets in an emulator, as `deploy` does first (`plan` alone does not)."""
+        env = self.env(emulator=emulator_dir)
+        return json.loads(self.in_snapshot(
+            "import json, sys\nfrom pathlib import Path\n"
+            "from config import load_project\nfrom orchestrator.local import emulator\n"
+            "from orchestrator.targets import LocalTarget\n"
+            f"target = LocalTarget(load_project(Path('.'), {str(environments) if environments else None!r}))\n"
+            "target.endpoint = emulator.status().endpoint or ''\n"
+            "json.dump(target.bootstrap_state(), sys.stdout)\n", env))
 
     # ---- synth ----------------------------------------------------------------------------
 
@@ -222,11 +292,9 @@ class Bench:
 
     def start_plan_emulator(self, environments: Path | None = None) -> Path:
         """One emulator for every plan: nothing is ever deployed to it, only the state bucket exists."""
-        from orchestrator.local import emulator  # noqa: PLC0415
-
-        if self.plan_emulator is None or not emulator.status(self.plan_emulator).running:
-            self.plan_emulator, _ = self.ws.start_emulator("plan", self.project.settings.aws.account_id)
-        bootstrap_state(self.plan_emulator, environments)
+        if self.plan_emulator is None or not self.ws.local("status", self.plan_emulator).get("running"):
+            self.plan_emulator, _ = self.ws.start_emulator("plan")
+        self.bootstrap_state(self.plan_emulator, environments)
         return self.plan_emulator
 
     def plan(self) -> None:
@@ -237,7 +305,7 @@ class Bench:
         par = self.figure("plan.parallel", "plan, all stacks: `main.py plan` (parallel)", "plan")
         seq = self.figure("plan.sequential", "plan, all stacks: plain `terraform plan` one by one", "plan",
                           note="in the work dirs the CLI initialised; init not included")
-        tf_env = terraform_env(cache)
+        tf_env = self.terraform_env(cache, env)
         for i in range(self.opts.runs):
             run = self.cli(["plan", "--json"], env)
             result = json.loads(run.stdout)
@@ -247,7 +315,7 @@ class Bench:
                 raise StepError(f"plan failed: {failed}")
             self.facts["plan_stacks"] = stacks
             self.facts["plan_skipped"] = result.get("skipped", {})
-            self.done(par, par.add(record(run, stacks=per_stack(result))), i + 1, self.opts.runs)
+            self.done(par, par.add(record(run, synth=synth_state(run), stacks=per_stack(result))), i + 1, self.opts.runs)
             runs = {}
             for stack in stacks:
                 runs[stack] = run_measured(
@@ -263,19 +331,18 @@ class Bench:
             one = self.figure("plan.cli_serial", "plan, all stacks: `main.py plan --parallelism 1`", "plan",
                               note="informational: the CLI's own overhead (init per stack) without parallelism")
             run = self.cli(["plan", "--json", "--parallelism", "1"], env)
-            self.done(one, one.add(record(run, stacks=per_stack(json.loads(run.stdout)))))
+            self.done(one, one.add(record(run, synth=synth_state(run), stacks=per_stack(json.loads(run.stdout)))))
 
     # ---- deploy and drift -----------------------------------------------------------------
 
     def deploy(self) -> None:
         self.ensure_synth()
-        account = self.project.settings.aws.account_id
-        emu, status = self.ws.start_emulator("deploy", account)
+        emu, status = self.ws.start_emulator("deploy")
         env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path("deploy/terraform"))
         fig = self.figure("deploy.all", "deploy, all stacks from nothing (fresh emulator)", "deploy")
         moto = self.figure("deploy.emulator", "  the emulator (moto) during that deploy", "deploy",
                            note="its own process, not in the CLI's tree")
-        with TreeSampler(status.pid) as emulator_rss:
+        with TreeSampler(status["pid"]) as emulator_rss:
             try:
                 run = self.cli(["deploy", "--auto-approve", "--json"], env)
             except StepError as exc:
@@ -284,14 +351,14 @@ class Bench:
         applied = {s["stack"]: s["seconds"] for s in result["stacks"] if s.get("detail") == "applied"}
         self.facts["deployed_stacks"] = list(applied)
         self.facts["in_run_apply_seconds"] = applied
-        self.done(fig, fig.add(record(run, stacks=per_stack(result), synth_seconds=synth_seconds(run))))
+        self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result), synth_seconds=synth_seconds(run))))
         moto.add({"seconds": None, "peak_bytes": emulator_rss.peak.bytes, "breakdown": emulator_rss.peak.breakdown,
                   "processes": emulator_rss.peak.processes})
         drift = self.figure("drift.all", "drift, all stacks, after that deploy", "deploy")
         for i in range(self.opts.runs):
             run = self.cli(["drift", "--json"], env, ok=(0, 2))
             report = json.loads(run.stdout)
-            rec = record(run, drifted=report.get("drifted"), errors=report.get("errors"),
+            rec = record(run, synth=synth_state(run), drifted=report.get("drifted"), errors=report.get("errors"),
                          drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
                          code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()})
             self.done(drift, drift.add(rec), i + 1, self.opts.runs)
@@ -303,9 +370,8 @@ class Bench:
 
     def singles(self, stacks: list[str]) -> None:
         """Each stack deployed alone into a fresh emulator: its apply with nothing else running."""
-        account = self.project.settings.aws.account_id
         for stack in stacks:
-            emu, _ = self.ws.start_emulator(f"single-{stack}", account)
+            emu, _ = self.ws.start_emulator(f"single-{stack}")
             try:
                 env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path(f"single/{stack}/terraform"))
                 fig = self.figure(f"deploy.single.{stack}", f"deploy {stack} alone from nothing", "deploy")
@@ -324,7 +390,7 @@ class Bench:
         dirs = {}
         for n in self.opts.scales:
             dirs[n] = self.ws.path(f"environments-{n}")
-            generate_environments(n, dirs[n])
+            generate_environments(n, dirs[n], template=self.template)
             self.step(f"scale {n} synth", lambda n=n: self.scale_synth(n, dirs[n]))
             self.step(f"scale {n} plan", lambda n=n: self.scale_plan(n, dirs[n]))
         if self.plan_emulator:
@@ -333,7 +399,7 @@ class Bench:
         for n in self.opts.deploy_scales:
             if n not in dirs:
                 dirs[n] = self.ws.path(f"environments-{n}")
-                generate_environments(n, dirs[n])
+                generate_environments(n, dirs[n], template=self.template)
             self.step(f"scale {n} deploy", lambda n=n: self.scale_deploy(n, dirs[n]))
 
     def scale_synth(self, n: int, environments: Path) -> None:
@@ -354,11 +420,11 @@ class Bench:
         for i in range(self.opts.runs):
             run = self.cli(["plan", "--json", "--environments", str(environments)], env)
             result = json.loads(run.stdout)
-            self.done(fig, fig.add(record(run, stacks=per_stack(result))), i + 1, self.opts.runs)
+            self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result))), i + 1, self.opts.runs)
 
     def scale_deploy(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
-        emu, status = self.ws.start_emulator(f"scale-{n}", self.project.settings.aws.account_id)
+        emu, status = self.ws.start_emulator(f"scale-{n}")
         try:
             env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path(f"scale-{n}/terraform"))
             fig = self.figure(f"scale.{n}.deploy", f"{n} env(s): deploy, all stacks from nothing", "scale")
@@ -367,7 +433,7 @@ class Bench:
             except StepError as exc:
                 raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
             result = json.loads(run.stdout)
-            self.done(fig, fig.add(record(run, stacks=per_stack(result))))
+            self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result))))
         finally:
             self.ws.stop_emulator(emu)
 
@@ -389,6 +455,13 @@ def synth_split(run: Run) -> dict[str, float | None]:
     return {"synth_seconds": inside, "exit_seconds": round(run.seconds - at, 3) if at is not None else None}
 
 
+def synth_state(run: Run) -> str | None:
+    """Whether a plan/deploy/drift run reused cdktf.out or had to synthesize (and pay the provider import)."""
+    if "reused (inputs unchanged)" in run.stderr:
+        return "reused"
+    return "synthesized" if SYNTHESIZED.search(run.stderr) else None
+
+
 def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["stack"]: {"status": s["status"], "seconds": s.get("seconds"), "changes": s.get("changes")}
             for s in result.get("stacks", [])}
@@ -396,25 +469,6 @@ def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def stacks_of(outdir: Path) -> list[str]:
     return list(json.loads((outdir / "manifest.json").read_text())["stacks"])
-
-
-def terraform_env(cache: Path) -> dict[str, str]:
-    """What the CLI gives Terraform on the local target (orchestrator.terraform + LocalTarget)."""
-    from orchestrator.local.emulator import LOCAL_CREDENTIALS  # noqa: PLC0415
-    from orchestrator.terraform import terraform_env as tf_env  # noqa: PLC0415
-
-    return tf_env(cache, {**LOCAL_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true", "CHECKPOINT_DISABLE": "1"})
-
-
-def bootstrap_state(emulator_dir: Path, environments: Path | None = None) -> list[str]:
-    """Create the state buckets in an emulator, as `deploy` does first (`plan` alone does not)."""
-    from config import load_project  # noqa: PLC0415
-    from orchestrator.local import emulator  # noqa: PLC0415
-    from orchestrator.targets import LocalTarget  # noqa: PLC0415
-
-    target = LocalTarget(load_project(ROOT, environments))
-    target.endpoint = emulator.status(emulator_dir).endpoint or ""
-    return target.bootstrap_state()
 
 
 def emulator_tail(directory: Path, lines: int = 20) -> str:
