@@ -35,7 +35,7 @@ down:  ## destroy every stack and stop the local emulator
 	$(PY) main.py local stop
 
 test: setup tools  ## the whole suite: unit (synth, schema, checkov, validate) then integration (local target)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests/unit tests/integration
 
 unit: setup tools
 	$(PY) -m pytest tests/unit

@@ -21,7 +21,7 @@ def load1() -> float | None:
 def record(run: Run, **extra: Any) -> dict[str, Any]:
     """The JSON of one measured run."""
     return {
-        "seconds": round(run.seconds, 3), "peak_bytes": run.memory.bytes, "breakdown": run.memory.breakdown,
+        "seconds": round(run.seconds, 3), "cpu_seconds": run.cpu_seconds, "peak_bytes": run.memory.bytes, "breakdown": run.memory.breakdown,
         "processes": run.memory.processes, "returncode": run.returncode, "timed_out": run.timed_out,
         "load1_after": load1(), **extra,
     }
@@ -45,6 +45,10 @@ class Figure:
     @property
     def seconds(self) -> float | None:
         return median(r.get("seconds") for r in self.runs) if self.runs and not self.error else None
+
+    @property
+    def cpu(self) -> float | None:
+        return self.median_of("cpu_seconds") if self.runs and not self.error else None
 
     @property
     def spread(self) -> tuple[float, float] | None:

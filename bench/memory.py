@@ -10,6 +10,7 @@ bound of what the tree needs, which is what a CI runner's memory limit sees firs
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -173,6 +174,9 @@ class Run:
     stderr_lines: list[tuple[float, str]] = field(default_factory=list)
     """(seconds since start, line) as the lines arrived."""
     timed_out: bool = False
+    cpu_seconds: float | None = None
+    """User + system CPU of the command and every descendant it waited for (all of them, normally).
+    Measured as this process's RUSAGE_CHILDREN difference: valid while one command runs at a time."""
 
     @property
     def ok(self) -> bool:
@@ -189,6 +193,7 @@ class Run:
 def run_measured(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None,
                  timeout: float = 3600, interval: float = INTERVAL) -> Run:
     """Run `argv` to the end, sampling its process tree's memory; wall time from start to exit."""
+    before = _children_cpu()
     began = time.monotonic()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace")
@@ -213,11 +218,17 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, cwd: Pat
         sampler.stop()
         raise
     seconds = time.monotonic() - began
+    cpu = _children_cpu() - before
     peak = sampler.stop()
     for r in readers:
         r.join(timeout=10)
     return Run(argv=list(argv), returncode=proc.returncode, seconds=seconds, memory=peak, stdout="".join(out),
-               stderr="".join(line for _, line in err), stderr_lines=err, timed_out=timed_out)
+               stderr="".join(line for _, line in err), stderr_lines=err, timed_out=timed_out, cpu_seconds=round(cpu, 3))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _read_lines(stream, into: list[tuple[float, str]], began: float) -> None:

@@ -112,10 +112,13 @@ def render(figures: dict[str, Figure], facts: dict[str, Any], machine: dict[str,
                  + (" -- the machine was BUSY: absolute seconds are inflated" if machine.get("busy") else ""))
     lines.append(f"Runs: {opts.get('runs')} per short step (medians), cold synth x{opts.get('cold_runs')}, "
                  f"{'quick' if opts.get('quick') else 'full'} mode. {SAME_RUN}")
+    lines.append("MEDIAN: wall seconds from start to exit; CPU: median CPU-seconds of the command and its children "
+                 f"(on {machine.get('nproc')} CPUs a step cannot take less wall time than CPU / {machine.get('nproc')}).")
     lines.append("Peak RSS: sum of VmRSS over the measured process's whole tree (python + node/jsii + terraform + "
                  "providers), sampled every 50 ms.")
     lines.append("")
-    header = f"{'STEP':<58} {'RUNS':>4} {'MEDIAN':>8} {'MIN-MAX':>13} {'PEAK RSS':>9}  PEAK BREAKDOWN / NOTE"
+    header = (f"{'STEP':<62} {'RUNS':>4} {'MEDIAN':>8} {'MIN-MAX':>11} {'CPU':>7} {'PEAK RSS':>9}  "
+              "PEAK BREAKDOWN / NOTE")
     lines.append(header)
     lines.append("-" * len(header))
     group = None
@@ -132,8 +135,8 @@ def render(figures: dict[str, Figure], facts: dict[str, Any], machine: dict[str,
             detail = f"{detail}; {extra}" if detail else extra
         if fig.error:
             detail = f"ERROR: {fig.error.splitlines()[0]}"
-        lines.append(f"{fig.label:<58} {len(fig.runs):>4} {fmt_seconds(fig.seconds):>8} {spread_s:>13} "
-                     f"{fmt_bytes(fig.peak):>9}  {detail}")
+        lines.append(f"{fig.label:<62} {len(fig.runs):>4} {fmt_seconds(fig.seconds):>8} {spread_s:>11} "
+                     f"{fmt_seconds(fig.cpu):>7} {fmt_bytes(fig.peak):>9}  {detail}")
     lines.append("")
     lines.append("TARGETS (measured in this run; not asserted anywhere)")
     for t in targets(figures, facts):

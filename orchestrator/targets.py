@@ -8,7 +8,6 @@ Everything local-only (endpoints, moto's account, small retries) lives in LocalT
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,14 +189,6 @@ def make_target(name: str, project: Project) -> Target:
     if name == "aws":
         return AwsTarget(project)
     raise TargetError(f"--target: expected local or aws, got {name!r}")
-
-
-def write_override(target: Target, path: Path) -> None:
-    override = target.override()
-    if override:
-        path.write_text(json.dumps(override, indent=2))
-    elif path.exists():
-        path.unlink()
 
 
 def default_target_name() -> str:

@@ -9,10 +9,10 @@ by `interrupt_all`, so Terraform stops gracefully, writes its state and releases
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.stacks import Stack
-from orchestrator.targets import Target, write_override
+from orchestrator.targets import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
@@ -136,16 +136,28 @@ class StackRunner:
         self.plan_file = self.workdir / "plan.tfplan"
 
     def init(self) -> None:
+        """Write the stack's files beside the target's, and `terraform init` only when they changed."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.stack.config_file, self.workdir / "cdk.tf.json")
-        write_override(self.ctx.target, self.workdir / "target_override.tf.json")
-        args = ["init", "-input=false", "-reconfigure", "-no-color"]
+        files = {"cdk.tf.json": self.stack.config_file.read_text()}
+        override = self.ctx.target.override()
+        if override:
+            files["target_override.tf.json"] = json.dumps(override, indent=2)
         backend = self.ctx.target.backend_config()
         if backend:
-            path = self.workdir / "target.tfbackend"
-            path.write_text(_hcl(backend))
-            args.append(f"-backend-config={path}")
+            files["target.tfbackend"] = _hcl(backend)
+        for stale in {"target_override.tf.json", "target.tfbackend"} - set(files):
+            (self.workdir / stale).unlink(missing_ok=True)
+        for name, text in files.items():
+            (self.workdir / name).write_text(text)
+        digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        marker = self.workdir / ".init-sha256"
+        if (self.workdir / ".terraform").is_dir() and marker.is_file() and marker.read_text() == digest:
+            return
+        args = ["init", "-input=false", "-reconfigure", "-no-color"]
+        if backend:
+            args.append("-backend-config=target.tfbackend")
         self._run("init", args)
+        marker.write_text(digest)
 
     def plan(self, destroy: bool = False) -> Counts:
         args = ["plan", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", "-detailed-exitcode", f"-out={self.plan_file}"]

@@ -105,6 +105,13 @@ def test_run_measured_keeps_output_and_line_times():
     assert run.line_time("absent") is None
 
 
+def test_run_measured_counts_the_cpu_of_the_tree():
+    """A grandchild burning 0.3 CPU-seconds (measured by itself, so independent of load) is counted."""
+    burn = "import time\nwhile time.process_time() < 0.3: pass"
+    run = run_measured(["/bin/sh", "-c", f"{sys.executable} -c '{burn}'"], timeout=120)
+    assert run.ok and run.cpu_seconds >= 0.3
+
+
 def test_run_measured_stops_a_command_that_times_out():
     run = run_measured(["/bin/sh", "-c", "sleep 30 & wait"], timeout=0.5)
     assert run.timed_out and not run.ok and run.seconds < 25
