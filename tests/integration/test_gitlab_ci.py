@@ -196,8 +196,8 @@ def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun):
 def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run: PipelineRun, out_of_band_change: int):
     assert drift_run.result.returncode != 0
     assert drift_run.status() == {"drift": "FAIL"}
-    assert re.search(r"^drift +finished in .* FAIL 2\s*$", drift_run.output, re.M), "exit 2 (drift), not 1 (error)"
     report = json.loads(drift_run.artifact("drift.json").read_text())  # artifacts: when: always
+    assert re.search(r"^drift +finished in .* FAIL 2\s*$", drift_run.output, re.M), f"exit 2 (drift), not 1: {report['errors']}"
     assert report["drifted"] is True and report["errors"] == {}
     drifted = report["stacks"]["staging"]["drifted"]
     log_group = [d for d in drifted if d["type"] == "aws_cloudwatch_log_group"]
