@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
+from config.names import names_for
 from config.schema import Environment, Project, ProjectSettings
-from config.task_definition import IMAGE_PLACEHOLDER, image_uri, names_for, task_definition
+from config.task_definition import IMAGE_PLACEHOLDER, image_uri, task_definition
 
 IMAGE_DETAIL = "imageDetail.json"  # CodeDeployToECS reads it at the root of its image artifact
 IMAGE_DEFINITIONS = "imagedefinitions.json"  # ECS (rolling) deploy action

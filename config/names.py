@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.schema import Environment, ProjectSettings
+
 
 @dataclass(frozen=True)
 class EnvironmentNames:
@@ -61,3 +63,7 @@ class ReleaseNames:
     connection = property(lambda self: f"{self.project}-gitlab")
     ci_plan_role = property(lambda self: f"{self.project}-ci-plan")
     ci_deploy_role = property(lambda self: f"{self.project}-ci-deploy")
+
+
+def names_for(settings: ProjectSettings, env: Environment) -> EnvironmentNames:
+    return EnvironmentNames(project=settings.name, env=env.name, service=env.service.name)

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.names import EnvironmentNames
+from config.names import names_for
 from config.schema import Environment, ProjectSettings
 
 IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"  # what CodeDeployToECS substitutes with imageDetail.json's ImageURI
-
-
-def names_for(settings: ProjectSettings, env: Environment) -> EnvironmentNames:
-    return EnvironmentNames(project=settings.name, env=env.name, service=env.service.name)
 
 
 def image_uri(settings: ProjectSettings, env: Environment, tag: str) -> str:

@@ -8,6 +8,7 @@ config included) never leaves a half-written cdktf.out behind.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -48,21 +49,23 @@ def synthesize(root: Path = ROOT, outdir: Path | None = None, environments_dir: 
     """Raises config.ConfigError before anything is written when the config is invalid."""
     outdir = Path(outdir or os.environ.get("CDKTF_OUTDIR") or root / "cdktf.out")
     env_dir = Path(environments_dir or root / "environments")
-    digest = inputs_digest(root, env_dir)
-    marker = outdir / HASH_FILE
-    if not force and marker.is_file() and marker.read_text() == digest and (outdir / "manifest.json").is_file():
-        return SynthResult(outdir, cached=True, digest=digest)
-    project = load_project(root, env_dir)  # validate before the expensive import
-    from stacks.app import build_app  # noqa: PLC0415 - the ~9 s import, paid only on a miss
-
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".cdktf.out-", dir=outdir.parent))
-    try:
-        build_app(project, staging).synth()
-        (staging / HASH_FILE).write_text(digest)
-        if outdir.exists():
-            shutil.rmtree(outdir)
-        staging.rename(outdir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with open(outdir.parent / f".{outdir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs (CI jobs, tests) synthesize one at a time
+        digest = inputs_digest(root, env_dir)
+        marker = outdir / HASH_FILE
+        if not force and marker.is_file() and marker.read_text() == digest and (outdir / "manifest.json").is_file():
+            return SynthResult(outdir, cached=True, digest=digest)
+        project = load_project(root, env_dir)  # validate before the expensive import
+        from stacks.app import build_app  # noqa: PLC0415 - the ~9 s import, paid only on a miss
+
+        staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+        try:
+            build_app(project, staging).synth()
+            (staging / HASH_FILE).write_text(digest)
+            if outdir.exists():
+                shutil.rmtree(outdir)
+            staging.rename(outdir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return SynthResult(outdir, cached=False, digest=digest)

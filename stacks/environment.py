@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from constructs import Construct
 
-from cdktf import TerraformOutput
+from config.names import names_for
 from config.schema import Environment, ProjectSettings
-from config.task_definition import image_uri, names_for, task_definition
+from config.task_definition import image_uri, task_definition
 from modules.alb import Alb, AlbProps, listener_ports
 from modules.codedeploy import CodeDeployBlueGreen, CodeDeployProps
 from modules.ecs_service import EcsFargateService, EcsServiceProps, RollingSettings

@@ -5,9 +5,8 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from config.names import ReleaseNames
+from config.names import ReleaseNames, names_for
 from config.schema import Project
-from config.task_definition import names_for
 from modules.ci_access import CiAccess, CiAccessProps
 from modules.pipeline import DeployStage, PipelineProps, ReleasePipeline
 from stacks.base import AwsStack

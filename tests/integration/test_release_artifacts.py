@@ -16,7 +16,8 @@ import yaml
 
 from artifacts import IMAGE_DETAIL, TASK_DEFINITION_PLACEHOLDER, render
 from config import Environment, Project
-from config.task_definition import IMAGE_PLACEHOLDER, names_for
+from config.names import names_for
+from config.task_definition import IMAGE_PLACEHOLDER
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

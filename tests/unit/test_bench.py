@@ -252,3 +252,19 @@ def test_options():
         parse_args(["--only", "nonsense"])
     with pytest.raises(SystemExit):
         parse_args(["--runs", "0"])
+
+
+def test_failure_detail_reads_the_log_a_failed_stack_points_at(tmp_path: Path):
+    from bench.runner import KNOWN_RACES, failure_detail
+
+    log = tmp_path / "production.init.log"
+    log.write_text("- Installing hashicorp/aws v5.100.0...\n\nError: Failed to install provider\n\n"
+                   "Error while installing hashicorp/aws v5.100.0: failed to create directory\n/x/linux_amd64:\nmkdir\n"
+                   "/x/linux_amd64:\nfile exists\n")
+    stdout = ('{"stacks": [{"stack": "production", "status": "failed", "detail": "production: init failed: '
+              f'Failed to install provider (log: {log})"}}, {{"stack": "staging", "status": "ok"}}]}}')
+    detail = failure_detail(Run(argv=[], returncode=1, seconds=1, memory=memory.MemoryPeak(), stdout=stdout))
+    assert detail.startswith("production: init failed") and "staging" not in detail
+    assert [name for name, needles in KNOWN_RACES.items() if all(n in detail for n in needles)]
+    plain = failure_detail(Run(argv=[], returncode=1, seconds=1, memory=memory.MemoryPeak(), stderr="boom\n"))
+    assert plain == "boom"
