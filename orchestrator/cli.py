@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan-dir", type=Path, help="copy each stack's plan file and its text rendering here")
     p.set_defaults(func=commands.plan)
 
-    p = sub.add_parser("deploy", parents=[tf], help="bootstrap the state, plan, then apply in dependency order")
+    p = sub.add_parser("deploy", parents=[tf], help="bootstrap the state, plan, then apply in dependency order (--auto-approve: each stack as soon as its plan is ready)")
     p.add_argument("--auto-approve", action="store_true", help="apply without asking (pipelines)")
     p.set_defaults(func=commands.deploy)
 

@@ -120,21 +120,31 @@ def deploy(args: argparse.Namespace) -> int:
         created = s.target.bootstrap_state()
     if created:
         s.progress.say("state", "bootstrap", f"created {', '.join(created)}")
-    plans = _plan_all(s, args.parallelism)
-    if any(o.status != "ok" for o in plans.values()):
-        _finish(s, plans, args.json, "deploy")
-        print("error: a plan failed; nothing was applied", file=sys.stderr)
-        return 1
-    changed = [n for n in s.selected if plans[n].counts and plans[n].counts.changes]
-    if changed and not args.auto_approve and not _confirm(s, changed, "apply"):
-        return 1
+    if args.auto_approve:
+        plans = {}  # each stack applies as soon as its own plan is ready
+    else:
+        plans = _plan_all(s, args.parallelism)
+        if any(o.status != "ok" for o in plans.values()):
+            _finish(s, plans, args.json, "deploy")
+            print("error: a plan failed; nothing was applied", file=sys.stderr)
+            return 1
+        changed = [n for n in s.selected if plans[n].counts and plans[n].counts.changes]
+        if changed and not _confirm(s, changed, "apply"):
+            return 1
 
     def work(name: str) -> Outcome:
-        counts = plans[name].counts
-        if name not in changed:
+        runner = s.runner(name)
+        if name in plans:
+            counts = plans[name].counts
+        else:
+            with s.progress.step(name, "init"):
+                runner.init()
+            with s.progress.step(name, "plan"):
+                counts = runner.plan()
+        if not counts or not counts.changes:
             return Outcome(name, "ok", counts, detail="no changes")
         with s.progress.step(name, "apply"):
-            s.runner(name).apply()
+            runner.apply()
         return Outcome(name, "ok", counts, detail="applied")
 
     outcomes = run_stacks(s.selected, s.stacks, work, parallelism=args.parallelism)
