@@ -262,7 +262,8 @@ def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
 
 # --- main pipeline (opt-in: it runs the unit suite inside the pipeline) ------------------------------
 
-@pytest.mark.skipif(os.environ.get("GITLAB_CI_LOCAL_FULL") != "1", reason="GITLAB_CI_LOCAL_FULL=1 runs the main pipeline too")
+@pytest.mark.skipif(os.environ.get("GITLAB_CI_LOCAL_FULL") != "1", reason="opt-in (GITLAB_CI_LOCAL_FULL=1): running the main pipeline end to end re-runs the unit suite "
+                           "and redeploys (~3 min); tests/unit/test_gitlab_ci_definition.py asserts its jobs and order")
 def test_main_pipeline_deploys_in_order_through_the_manual_gate(converged, mr_run, pipeline):
     run = pipeline(MAIN_PUSH, "--manual", "deploy:production")
     assert run.result.returncode == 0, run.output[-5000:]
