@@ -32,6 +32,8 @@ GROUPS = ("synth", "plan", "deploy", "scale")
 LONG = 90.0
 """Seconds above which a step is not short: two runs instead of --runs (scaling plans)."""
 SYNTHESIZED = re.compile(r"synthesized \S+ in ([0-9.]+)s")
+FINISHED = re.compile(r"^\[\s*[0-9.]+s\]\s+(\S+)\s+(\S+)\s+finished in ([0-9.]+)s", re.M)
+"""A progress line of the CLI: `[  12.3s] production   apply    finished in 79.9s`."""
 
 
 @dataclass
@@ -330,7 +332,7 @@ class Bench:
                 raise StepError(f"plan failed: {failed}")
             self.facts["plan_stacks"] = stacks
             self.facts["plan_skipped"] = result.get("skipped", {})
-            self.done(par, par.add(record(run, synth=synth_state(run), stacks=per_stack(result))), i + 1, self.opts.runs)
+            self.done(par, par.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i + 1, self.opts.runs)
             runs = {}
             for stack in stacks:
                 runs[stack] = run_measured(
@@ -349,12 +351,12 @@ class Bench:
             one = self.figure("plan.cli_serial", "plan, all stacks: `main.py plan --parallelism 1`", "plan",
                               note="informational: the CLI's own overhead (init per stack) without parallelism")
             run = self.cli(["plan", "--json", "--parallelism", "1"], env)
-            self.done(one, one.add(record(run, synth=synth_state(run), stacks=per_stack(json.loads(run.stdout)))))
+            self.done(one, one.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(json.loads(run.stdout)))))
             miss = self.figure("plan.synth_miss", "plan, all stacks, no cdktf.out yet (as in a fresh CI job)", "plan",
                                note="informational: synth (warm jsii cache) + plan in one process tree")
             outdir = self.ws.fresh("plan/fresh-cdktf.out")
             run = self.cli(["plan", "--json"], self.env(outdir=outdir, emulator=emu, cache=cache))
-            self.done(miss, miss.add(record(run, synth=synth_state(run), synth_seconds=synth_seconds(run),
+            self.done(miss, miss.add(record(run, synth=synth_state(run), phases=phases(run), synth_seconds=synth_seconds(run),
                                             stacks=per_stack(json.loads(run.stdout)))))
 
     def plan_phases(self, stacks: list[str], cache: Path, tf_env: dict[str, str]) -> None:
@@ -392,17 +394,17 @@ class Bench:
             except StepError as exc:
                 raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
         result = json.loads(run.stdout)
-        applied = {s["stack"]: s["seconds"] for s in result["stacks"] if s.get("detail") == "applied"}
+        applied = apply_seconds(run, result)
         self.facts["deployed_stacks"] = list(applied)
         self.facts["in_run_apply_seconds"] = applied
-        self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result), synth_seconds=synth_seconds(run))))
+        self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result), synth_seconds=synth_seconds(run))))
         moto.add({"seconds": None, "peak_bytes": emulator_rss.peak.bytes, "breakdown": emulator_rss.peak.breakdown,
                   "processes": emulator_rss.peak.processes})
         drift = self.figure("drift.all", "drift, all stacks, after that deploy", "deploy")
         for i in range(self.opts.runs):
             run = self.cli(["drift", "--json"], env, ok=(0, 2))
             report = json.loads(run.stdout)
-            rec = record(run, synth=synth_state(run), drifted=report.get("drifted"), errors=report.get("errors"),
+            rec = record(run, synth=synth_state(run), phases=phases(run), drifted=report.get("drifted"), errors=report.get("errors"),
                          drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
                          code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()})
             self.done(drift, drift.add(rec), i + 1, self.opts.runs)
@@ -421,7 +423,7 @@ class Bench:
                 fig = self.figure(f"deploy.single.{stack}", f"deploy {stack} alone from nothing", "deploy")
                 run = self.cli(["deploy", stack, "--auto-approve", "--json"], env)
                 result = json.loads(run.stdout)
-                apply = next(s["seconds"] for s in result["stacks"] if s["stack"] == stack)
+                apply = apply_seconds(run, result).get(stack)
                 self.done(fig, fig.add(record(run, apply_seconds=apply)))
                 self.log(f"  {stack}: apply alone {fmt_seconds(apply)}")
             finally:
@@ -469,7 +471,7 @@ class Bench:
             i += 1
             if i == 1 and run.seconds > LONG:
                 runs = min(runs, 2)  # a long step: its noise matters less than the bench's length
-            self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result))), i, runs)
+            self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i, runs)
 
     def scale_deploy(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
@@ -482,7 +484,7 @@ class Bench:
             except StepError as exc:
                 raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
             result = json.loads(run.stdout)
-            self.done(fig, fig.add(record(run, synth=synth_state(run), stacks=per_stack(result))))
+            self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))))
         finally:
             self.ws.stop_emulator(emu)
 
@@ -548,6 +550,23 @@ def synth_state(run: Run) -> str | None:
     if "reused (inputs unchanged)" in run.stderr:
         return "reused"
     return "synthesized" if SYNTHESIZED.search(run.stderr) else None
+
+
+def phases(run: Run) -> dict[str, dict[str, float]]:
+    """stack -> {init, plan, apply, ...: seconds} from the CLI's progress lines."""
+    found: dict[str, dict[str, float]] = {}
+    for stack, step, seconds in FINISHED.findall(run.stderr):
+        found.setdefault(stack, {})[step] = float(seconds)
+    return found
+
+
+def apply_seconds(run: Run, result: dict[str, Any]) -> dict[str, float]:
+    """Each applied stack's apply alone: its `apply finished in` progress line; else the JSON's seconds,
+    which cover the apply only when plans and applies are separate phases."""
+    applied = [s["stack"] for s in result.get("stacks", []) if s.get("detail") == "applied"]
+    steps = phases(run)
+    return {name: steps.get(name, {}).get("apply", next(s["seconds"] for s in result["stacks"] if s["stack"] == name))
+            for name in applied}
 
 
 def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -268,3 +268,19 @@ def test_failure_detail_reads_the_log_a_failed_stack_points_at(tmp_path: Path):
     assert [name for name, needles in KNOWN_RACES.items() if all(n in detail for n in needles)]
     plain = failure_detail(Run(argv=[], returncode=1, seconds=1, memory=memory.MemoryPeak(), stderr="boom\n"))
     assert plain == "boom"
+
+
+def test_apply_seconds_come_from_the_progress_lines_else_the_json():
+    from bench.runner import apply_seconds, phases
+
+    stderr = ("[   0.0s] app          synth    reused (inputs unchanged) cdktf.out in 0.0s\n"
+              "[   9.1s] production   plan     finished in 7.9s\n"
+              "[  95.0s] production   apply    finished in 85.9s\n"
+              "[  60.2s] release      apply    finished in 50.0s\n")
+    result = {"stacks": [{"stack": "production", "seconds": 94.0, "detail": "applied"},
+                         {"stack": "release", "seconds": 51.0, "detail": "applied"},
+                         {"stack": "staging", "seconds": 70.0, "detail": "applied"},
+                         {"stack": "gitlab", "seconds": 0.0, "detail": "no changes"}]}
+    run = Run(argv=[], returncode=0, seconds=100, memory=memory.MemoryPeak(), stderr=stderr)
+    assert phases(run)["production"] == {"plan": 7.9, "apply": 85.9}
+    assert apply_seconds(run, result) == {"production": 85.9, "release": 50.0, "staging": 70.0}
