@@ -15,8 +15,9 @@ What is measured (every figure is a separate process, timed from start to exit):
   synthesize first (a fresh CI job).
 - deploy of all stacks from nothing into a fresh emulator, drift afterwards, and (outside
   --quick) each stack deployed alone into its own fresh emulator: the slowest of those
-  applies is the "slowest single stack's apply" (an apply measured inside the all-stacks
-  deploy shares the CPUs with the others, which would flatter the ratio).
+  applies (its `apply finished in` progress line) is the "slowest single stack's apply" (an
+  apply measured inside the all-stacks deploy shares the CPUs with the others, which would
+  flatter the ratio).
 - scaling: generated copies of environments/staging.yaml (bench.envgen) in a temporary
   directory, 1, 4 and 16 of them: warm synth and plan from an empty state, and deploy
   for 1 and 4 (not 16: 17 stacks applying to moto on two CPUs take too long).

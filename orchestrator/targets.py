@@ -142,6 +142,7 @@ class LocalTarget(Target):
         except emulator.EmulatorError as exc:
             raise TargetError(f"local target: the emulator did not start: {exc}") from exc
         self.endpoint = status.endpoint or ""
+        self.bootstrap_state()  # a fresh emulator has no state bucket: plan and drift need one too
         caller = self.client("sts", self.project.settings.aws.region).get_caller_identity()["Account"]
         if caller != account:
             raise TargetError(

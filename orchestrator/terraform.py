@@ -9,6 +9,7 @@ by `interrupt_all`, so Terraform stops gracefully, writes its state and releases
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -156,7 +157,10 @@ class StackRunner:
         args = ["init", "-input=false", "-reconfigure", "-no-color"]
         if backend:
             args.append("-backend-config=target.tfbackend")
-        self._run("init", args)
+        # Terraform's plugin cache is not safe for concurrent inits: one at a time.
+        with open(self.ctx.cache_dir / "init.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._run("init", args)
         marker.write_text(digest)
 
     def plan(self, destroy: bool = False) -> Counts:
