@@ -105,7 +105,7 @@ def plan(args: argparse.Namespace) -> int:
                 runner = s.runner(name)
                 shutil.copyfile(runner.plan_file, args.plan_dir / f"{name}.tfplan")
                 (args.plan_dir / f"{name}.txt").write_text(runner.show_text())
-    total = _total(outcomes)
+    total = Counts.total(o.counts for o in outcomes.values())
     if args.report:
         args.report.write_text(json.dumps(total.as_report()))
     _finish(s, outcomes, args.json, "plan")
@@ -239,11 +239,6 @@ def _confirm(s: Session, changed: list[str], verb: str) -> bool:
         return False
     answer = input(f"{verb.capitalize()} the changes above to {', '.join(changed)} on the {s.target.name} target? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
-
-
-def _total(outcomes: dict[str, Outcome]) -> Counts:
-    counts = [o.counts for o in outcomes.values() if o.counts]
-    return Counts(sum(c.create for c in counts), sum(c.update for c in counts), sum(c.delete for c in counts))
 
 
 def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: str, outputs: bool = False) -> None:

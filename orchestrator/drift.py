@@ -151,10 +151,7 @@ def detect(session: Any, args: argparse.Namespace) -> int:
         "skipped": s.skipped,
         "stacks": {n: asdict(d) for n, d in found.items()},
     }
-    total = Counts()
-    for d in found.values():
-        c = d.counts()
-        total = Counts(total.create + c.create, total.update + c.update, total.delete + c.delete)
+    total = Counts.total(d.counts() for d in found.values())
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
     if args.gitlab_report:

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,11 @@ class Counts:
 
     def __str__(self) -> str:
         return f"+{self.create} ~{self.update} -{self.delete}"
+
+    @staticmethod
+    def total(counts: "Iterable[Counts | None]") -> "Counts":
+        present = [c for c in counts if c]
+        return Counts(sum(c.create for c in present), sum(c.update for c in present), sum(c.delete for c in present))
 
 
 def count_changes(plan: dict[str, Any]) -> Counts:
