@@ -4,3 +4,7 @@ Modules never read files or environment variables and never know which target (l
 emulator or AWS) they will be deployed to; the release strategy (`rolling` or
 `blue_green`) is a typed prop branched on in exactly one place per module.
 """
+
+from modules.bindings import use_lean_imports
+
+use_lean_imports()  # before any module imports a provider binding: see modules/bindings.py

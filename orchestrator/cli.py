@@ -15,6 +15,7 @@ from typing import Any
 
 from config import ConfigError
 from orchestrator import commands
+from orchestrator.synth import SynthError
 from orchestrator.targets import TargetError, default_target_name
 from orchestrator.terraform import interrupt_all, interrupted
 
@@ -86,6 +87,10 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SynthError as exc:
+        print(f"{exc.output}\n" if getattr(args, "verbose", False) else "", end="", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -134,8 +134,8 @@ def detect(session: Any, args: argparse.Namespace) -> int:
         with s.progress.step(name, "init"):
             runner.init()
         with s.progress.step(name, "drift"):
-            runner.plan()
-            found[name] = classify(name, runner.show())
+            changes = runner.plan().changes
+            found[name] = classify(name, runner.show()) if changes else StackDrift(name)
         d = found[name]
         detail = f"{len(d.drifted)} drifted, {len(d.code_changes)} code change(s)"
         return Outcome(name, "drifted" if d.drifted else "ok", d.counts(), detail=detail)

@@ -1,9 +1,12 @@
 """Synthesize every stack once per run, and not at all when nothing that affects it changed.
 
-The cdktf provider import costs ~9 s of jsii start-up, so it happens here, in-process,
-once, and only on a cache miss. The cache key hashes every input of the synthesis;
-output is written to a temporary directory and swapped in, so a failed synth (invalid
-config included) never leaves a half-written cdktf.out behind.
+The cache key hashes every input of the synthesis. On a miss, the configuration is
+validated here (clear errors, nothing run), then one child process synthesizes all
+stacks: the jsii runtime (node, ~0.7 GB) is returned when it exits, before Terraform
+starts. Output goes to a temporary directory and is swapped in, so a failed synth never
+leaves a half-written cdktf.out behind.
+
+    python -m orchestrator.synth ROOT OUTDIR ENVIRONMENTS_DIR   # the child
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import fcntl
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 HASH_FILE = ".inputs-sha256"
 INPUT_DIRS = ("config", "modules", "stacks")
 INPUT_FILES = ("main.py", "project.yaml", "Pipfile.lock", "cdktf.json")
+
+
+class SynthError(Exception):
+    """The synthesis itself failed (not the configuration: that is config.ConfigError)."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
+        """The child's whole stderr (its traceback), shown with --verbose."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +71,10 @@ def synthesize(root: Path = ROOT, outdir: Path | None = None, environments_dir: 
         marker = outdir / HASH_FILE
         if not force and marker.is_file() and marker.read_text() == digest and (outdir / "manifest.json").is_file():
             return SynthResult(outdir, cached=True, digest=digest)
-        project = load_project(root, env_dir)  # validate before the expensive import
-        from stacks.app import build_app  # noqa: PLC0415 - the ~9 s import, paid only on a miss
-
+        load_project(root, env_dir)  # validate before anything runs: ConfigError names file and field
         staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
         try:
-            build_app(project, staging).synth()
+            _synthesize_in_child(root, staging, env_dir)
             (staging / HASH_FILE).write_text(digest)
             if outdir.exists():
                 shutil.rmtree(outdir)
@@ -69,3 +82,33 @@ def synthesize(root: Path = ROOT, outdir: Path | None = None, environments_dir: 
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return SynthResult(outdir, cached=False, digest=digest)
+
+
+def _synthesize_in_child(root: Path, outdir: Path, environments_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator.synth", str(root), str(outdir), str(environments_dir)],
+        cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise SynthError(f"synthesis failed: {last} (--verbose shows the traceback)", done.stderr)
+
+
+def _child(root: Path, outdir: Path, environments_dir: Path) -> None:
+    summary = ""
+    try:
+        from stacks.app import build_app  # noqa: PLC0415 - the jsii runtime starts here, in the child only
+
+        build_app(load_project(root, environments_dir), outdir).synth()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which names it
+        traceback.print_exc()
+        summary = f"{type(exc).__name__}: {exc}"
+    if summary:  # last, after whatever the traceback's release printed: the parent reports this line
+        print(summary, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1 if summary else 0)  # no interpreter teardown (~0.5 s); node exits when its stdin closes
+
+
+if __name__ == "__main__":
+    _child(*map(Path, sys.argv[1:4]))

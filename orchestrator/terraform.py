@@ -79,16 +79,29 @@ class Counts:
         return Counts(sum(c.create for c in present), sum(c.update for c in present), sum(c.delete for c in present))
 
 
-def count_changes(plan: dict[str, Any]) -> Counts:
-    create = update = delete = 0
-    for change in plan.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        if actions == ["update"]:
-            update += 1
-        else:
-            create += "create" in actions
-            delete += "delete" in actions
-    return Counts(create, update, delete)
+def change_summary(output: str) -> Counts:
+    """The counts of `terraform plan -json`'s change_summary message (replacements count as add and remove).
+
+    Reading them from the plan's own output spares a `terraform show -json`, which starts
+    the provider again (~2.5 s of CPU per stack).
+    """
+    for line in reversed(output.splitlines()):
+        if '"change_summary"' in line:
+            changes = json.loads(line)["changes"]
+            return Counts(changes["add"], changes["change"], changes["remove"])
+    raise ValueError("terraform plan -json printed no change_summary")
+
+
+def readable(line: str) -> str:
+    """One line of `terraform -json` output as a person reads it: the message, and a diagnostic's detail."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(message, dict):
+        return line
+    detail = (message.get("diagnostic") or {}).get("detail")
+    return f"{message.get('@message', '')}\n" + (f"{detail}\n" if detail else "")
 
 
 @dataclass
@@ -114,6 +127,9 @@ def terraform_env(cache_dir: Path, extra: dict[str, str] | None = None) -> dict[
     env = {
         **os.environ, **(extra or {}), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
         "TF_PLUGIN_CACHE_DIR": str(plugins),
+        # Terraform and its providers are short-lived Go processes: collecting garbage less often
+        # cuts the AWS provider's CPU per plan by ~30% for ~50 MB more memory per process.
+        "GOGC": os.environ.get("GOGC", "400"),
     }
     rc = cli_config(cache_dir)
     if rc:
@@ -143,9 +159,10 @@ class StackRunner:
         self.plan_file = self.workdir / "plan.tfplan"
 
     def init(self) -> None:
-        """Write the stack's files beside the target's, and `terraform init` only when they changed."""
+        """Write the stack's files beside the target's, and `terraform init` only when what init reads changed."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        files = {"cdk.tf.json": self.stack.config_file.read_text()}
+        config = json.loads(self.stack.config_file.read_text())
+        files = {"cdk.tf.json": json.dumps(config, indent=2)}
         override = self.ctx.target.override()
         if override:
             files["target_override.tf.json"] = json.dumps(override, indent=2)
@@ -156,25 +173,30 @@ class StackRunner:
             (self.workdir / stale).unlink(missing_ok=True)
         for name, text in files.items():
             (self.workdir / name).write_text(text)
-        digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        # Init reads the terraform block (backend, providers), module sources and the target's files.
+        reads = [config.get("terraform"), config.get("module"), files.get("target_override.tf.json"), files.get("target.tfbackend")]
+        digest = hashlib.sha256(json.dumps(reads, sort_keys=True).encode()).hexdigest()
         marker = self.workdir / ".init-sha256"
         if (self.workdir / ".terraform").is_dir() and marker.is_file() and marker.read_text() == digest:
             return
         args = ["init", "-input=false", "-reconfigure", "-no-color"]
         if backend:
             args.append("-backend-config=target.tfbackend")
-        # Terraform's plugin cache is not safe for concurrent inits: one at a time.
+        # Terraform's plugin cache is not safe for concurrent installs into it: an init that may
+        # install runs alone; inits that only link cached providers run side by side.
+        cached = _providers_cached(config, self.ctx.cache_dir / "plugins")
         with open(self.ctx.cache_dir / "init.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_SH if cached else fcntl.LOCK_EX)
             self._run("init", args)
         marker.write_text(digest)
 
     def plan(self, destroy: bool = False) -> Counts:
-        args = ["plan", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", "-detailed-exitcode", f"-out={self.plan_file}"]
+        args = ["plan", "-json", "-input=false", f"-lock-timeout={self.ctx.lock_timeout}", "-detailed-exitcode",
+                f"-out={self.plan_file}"]
         if destroy:
             args.append("-destroy")
-        code, _ = self._run("plan", args, ok=(0, 2))
-        return count_changes(self.show()) if code == 2 else Counts()
+        code, out = self._run("plan", args, ok=(0, 2), json_lines=True)
+        return change_summary(out) if code == 2 else Counts()
 
     def show(self) -> dict[str, Any]:
         _, out = self._run("show", ["show", "-json", str(self.plan_file)], quiet=True)
@@ -190,7 +212,9 @@ class StackRunner:
         _, out = self._run("output", ["output", "-json", "-no-color"], quiet=True)
         return {k: v.get("value") for k, v in json.loads(out or "{}").items()}
 
-    def _run(self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False) -> tuple[int, str]:
+    def _run(self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False,
+             json_lines: bool = False) -> tuple[int, str]:
+        """`quiet` keeps stdout out of the log (it is data); `json_lines` logs it as text (see `readable`)."""
         log = self.ctx.log_dir / f"{self.stack.name}.{step}.log"
         if interrupted.is_set():
             raise TerraformError(self.stack.name, step, "interrupted before it started")
@@ -203,16 +227,18 @@ class StackRunner:
             if interrupted.is_set():  # Ctrl-C landed between the check above and the start
                 os.killpg(proc.pid, signal.SIGINT)
         try:
-            lines = []
+            lines, shown = [], []
             with log.open("a") as fh:
                 fh.write(f"$ terraform {' '.join(args)}\n")
                 assert proc.stdout is not None
                 for line in proc.stdout:
                     lines.append(line)
                     if not quiet:
-                        fh.write(line)
+                        text = readable(line) if json_lines else line
+                        shown.append(text)
+                        fh.write(text)
                         if self.ctx.verbose:
-                            sys.stderr.write(f"{self.stack.name:>12} | {line}")
+                            sys.stderr.write("".join(f"{self.stack.name:>12} | {t}\n" for t in text.splitlines()))
                 stderr = proc.stderr.read() if quiet and proc.stderr else ""
                 fh.write(stderr)
             code = proc.wait()
@@ -221,10 +247,10 @@ class StackRunner:
                 _children.discard(proc)
         output = "".join(lines)
         if code not in ok:
-            text = output + stderr
+            text = "".join(shown or lines) + stderr
             if "Error acquiring the state lock" in text:
                 raise StateLocked(self.stack.name, step, _lock_message(text), log)
-            if code in (-signal.SIGINT, 130) or "Interrupt received" in text:
+            if code in (-signal.SIGINT, 130) or interrupted.is_set() or "Interrupt received" in text:
                 raise TerraformError(self.stack.name, step, "interrupted", log)
             raise TerraformError(self.stack.name, step, _last_error(text), log)
         return code, output
@@ -240,6 +266,17 @@ def _lock_message(text: str) -> str:
 def _last_error(text: str) -> str:
     errors = re.findall(r"^Error: (.*)$", text, re.M)
     return "; ".join(dict.fromkeys(errors)) if errors else (text.strip().splitlines() or ["no output"])[-1]
+
+
+def _providers_cached(config: dict[str, Any], plugins: Path) -> bool:
+    """Whether every provider the stack pins exactly is already in the plugin cache."""
+    for spec in ((config.get("terraform") or {}).get("required_providers") or {}).values():
+        source, version = spec.get("source", ""), spec.get("version", "")
+        parts = source.split("/")
+        address = {1: ["registry.terraform.io", "hashicorp", *parts], 2: ["registry.terraform.io", *parts]}.get(len(parts), parts)
+        if not re.fullmatch(r"\d+\.\d+\.\d+", version) or not plugins.joinpath(*address, version).is_dir():
+            return False
+    return True
 
 
 def _hcl(values: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,15 @@ def test_cli_reports_bad_config_without_traceback_and_writes_nothing(tree: Path,
     assert "staging.yaml: service.cpu: expected 256" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_cli_reports_a_failed_synthesis_and_writes_nothing(tmp_path: Path):
+    """A valid configuration whose synthesis fails (here: no node for jsii) exits 1 with the child's error."""
+    out = tmp_path / "out"
+    env = {**os.environ, "CDKTF_OUTDIR": str(out), "PATH": str(tmp_path)}  # no node on PATH
+    result = subprocess.run([sys.executable, "main.py", "synth", "--force"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: synthesis failed: FileNotFoundError:"), result.stderr
+    assert "'node'" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out-*"))

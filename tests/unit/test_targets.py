@@ -44,11 +44,13 @@ def test_aws_target_refuses_the_wrong_region_naming_both(project, other_account,
         emulator.stop(state_dir=tmp_path / "right-account")
 
 
-def test_local_target_overrides_endpoints_only_beside_the_synth(project):
+def test_local_target_points_terraform_at_the_emulator_only_beside_the_synth(project):
     target = LocalTarget(project)
     target.endpoint = "http://127.0.0.1:1"
     override = target.override()["provider"]["aws"]
-    assert set(override["endpoints"][0].values()) == {"http://127.0.0.1:1"}
+    assert target.env()["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+    assert "endpoints" not in override  # the endpoint comes from the environment (see LocalTarget.env)
+    assert "AWS_ENDPOINT_URL" not in AwsTarget(project).env()
     assert override["max_retries"] == 2
     assert "access_key" not in json.dumps(override)  # credentials come from the environment
     assert target.backend_config()["use_path_style"] is True
