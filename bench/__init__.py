@@ -11,7 +11,7 @@ What is measured (every figure is a separate process, timed from start to exit):
 - plan of all stacks the local target runs (gitlab is skipped there), against an emulator
   holding nothing but the state bucket: `main.py plan` (parallel) versus plain `terraform
   plan` one stack after another in the work dirs the CLI initialised; plus, outside --quick,
-  what the CLI adds per stack (init, show -json), `--parallelism 1`, and a plan that must
+  what the CLI adds per stack on fresh work dirs (init), `--parallelism 1`, and a plan that must
   synthesize first (a fresh CI job).
 - deploy of all stacks from nothing into a fresh emulator, drift afterwards, and (outside
   --quick) each stack deployed alone into its own fresh emulator: the slowest of those

@@ -350,7 +350,7 @@ class Bench:
             rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs.values()), 3)
             self.done(seq, seq.add(rec), i + 1, self.opts.runs)
             if i == 0 and not self.opts.quick:
-                self.plan_phases(stacks, cache, tf_env)
+                self.plan_init(stacks, cache, tf_env)
         if not self.opts.quick:
             one = self.figure("plan.cli_serial", "plan, all stacks: `main.py plan --parallelism 1`", "plan",
                               note="informational: the CLI's own overhead (init per stack) without parallelism")
@@ -363,25 +363,21 @@ class Bench:
             self.done(miss, miss.add(record(run, synth=synth_state(run), phases=phases(run), synth_seconds=synth_seconds(run),
                                             stacks=per_stack(json.loads(run.stdout)))))
 
-    def plan_phases(self, stacks: list[str], cache: Path, tf_env: dict[str, str]) -> None:
-        """What `main.py plan` runs per stack besides the plan: init, and show -json of the plan (for its counts)."""
-        for phase, argv in (
-            ("init", ["terraform", "init", "-input=false", "-reconfigure", "-no-color", "-backend-config=target.tfbackend"]),
-            ("show", ["terraform", "show", "-json", "bench.tfplan"]),
-        ):
-            shown = "init" if phase == "init" else "show -json"
-            fig = self.figure(f"plan.phase.{phase}", f"  + plain `terraform {shown}` one by one (CLI does it too)",
-                              "plan", note="informational")
-            runs = {}
-            for stack in stacks:
-                runs[stack] = run_measured(argv, env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
-                if not runs[stack].ok:
-                    raise StepError(f"terraform {phase} in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
-            peak = max(runs.values(), key=lambda r: r.memory.bytes)
-            rec = record(peak, stacks={s: round(r.seconds, 2) for s, r in runs.items()})
-            rec["seconds"] = round(sum(r.seconds for r in runs.values()), 3)
-            rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs.values()), 3)
-            self.done(fig, fig.add(rec))
+    def plan_init(self, stacks: list[str], cache: Path, tf_env: dict[str, str]) -> None:
+        """What `main.py plan` adds per stack on a fresh work dir: `terraform init` (not in either plan figure)."""
+        fig = self.figure("plan.phase.init", "  + plain `terraform init` one by one (the CLI's, on fresh work dirs)",
+                          "plan", note="informational")
+        argv = ["terraform", "init", "-input=false", "-reconfigure", "-no-color", "-backend-config=target.tfbackend"]
+        runs = {}
+        for stack in stacks:
+            runs[stack] = run_measured(argv, env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
+            if not runs[stack].ok:
+                raise StepError(f"terraform init in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
+        peak = max(runs.values(), key=lambda r: r.memory.bytes)
+        rec = record(peak, stacks={s: round(r.seconds, 2) for s, r in runs.items()})
+        rec["seconds"] = round(sum(r.seconds for r in runs.values()), 3)
+        rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs.values()), 3)
+        self.done(fig, fig.add(rec))
 
     # ---- deploy and drift -----------------------------------------------------------------
 
