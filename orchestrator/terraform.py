@@ -161,8 +161,9 @@ class StackRunner:
     def init(self) -> None:
         """Write the stack's files beside the target's, and `terraform init` only when what init reads changed."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        config = json.loads(self.stack.config_file.read_text())
-        files = {"cdk.tf.json": json.dumps(config, indent=2)}
+        synthesized = self.stack.config_file.read_text()
+        config = json.loads(synthesized)
+        files = {"cdk.tf.json": synthesized}
         override = self.ctx.target.override()
         if override:
             files["target_override.tf.json"] = json.dumps(override, indent=2)
