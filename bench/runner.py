@@ -451,10 +451,12 @@ class Bench:
     def scale_synth(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
         fig = self.figure(f"scale.{n}.synth", f"{n} env(s): synth, warm", "scale")
-        for i in range(self.opts.runs):
+        # ~4-6 s each, and a 16-vs-1 ratio of ~1.3 is within one noisy run's swing: 5 runs unless --quick.
+        runs = self.opts.runs if self.opts.quick else max(self.opts.runs, 5)
+        for i in range(runs):
             self.ws.fresh(f"scale-{n}/cdktf.out")
             run = self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
-            self.done(fig, fig.add(record(run, stacks=len(stacks_of(outdir)), **synth_split(run))), i + 1, self.opts.runs)
+            self.done(fig, fig.add(record(run, stacks=len(stacks_of(outdir)), **synth_split(run))), i + 1, runs)
 
     def scale_plan(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
