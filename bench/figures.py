@@ -27,6 +27,14 @@ def record(run: Run, **extra: Any) -> dict[str, Any]:
     }
 
 
+def record_in_sequence(runs: list[Run], **extra: Any) -> dict[str, Any]:
+    """One figure for commands run one after another: their seconds and CPU summed, the largest peak."""
+    rec = record(max(runs, key=lambda r: r.memory.bytes), **extra)
+    rec["seconds"] = round(sum(r.seconds for r in runs), 3)
+    rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs), 3)
+    return rec
+
+
 @dataclass
 class Figure:
     """One step of the bench: its runs, their median time and the largest peak memory."""

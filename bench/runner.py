@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.envgen import generate_environments
-from bench.figures import Figure, load1, record
+from bench.figures import Figure, load1, record, record_in_sequence
 from bench.memory import Run, TreeSampler, run_measured
 from bench.stats import fmt_bytes, fmt_seconds
 
@@ -242,17 +242,6 @@ class Bench:
             "target.endpoint = emulator.status().endpoint or ''\n"
             f"json.dump(terraform_env(Path({str(cache)!r}), target.env()), sys.stdout)\n", env))
 
-    def bootstrap_state(self, emulator_dir: Path, environments: Path | None = None) -> list[str]:
-        """Create the state buckets in an emulator, as `deploy` does first (`plan` alone does not)."""
-        env = self.env(emulator=emulator_dir)
-        return json.loads(self.in_snapshot(
-            "import json, sys\nfrom pathlib import Path\n"
-            "from config import load_project\nfrom orchestrator.local import emulator\n"
-            "from orchestrator.targets import LocalTarget\n"
-            f"target = LocalTarget(load_project(Path('.'), {str(environments) if environments else None!r}))\n"
-            "target.endpoint = emulator.status().endpoint or ''\n"
-            "json.dump(target.bootstrap_state(), sys.stdout)\n", env))
-
     # ---- synth ----------------------------------------------------------------------------
 
     def synth(self) -> None:
@@ -291,10 +280,7 @@ class Bench:
                 outdir = self.ws.fresh(f"naive/{stack}")
                 runs.append(self.cli([], self.env(outdir=outdir)))
                 self.log(f"  naive process {n + 1}/{len(stacks)} ({stack}): {fmt_seconds(runs[-1].seconds)}")
-            peak = max(runs, key=lambda r: r.memory.bytes)
-            rec = record(peak, per_process_seconds=[round(r.seconds, 3) for r in runs])
-            rec["seconds"] = round(sum(r.seconds for r in runs), 3)
-            rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs), 3)
+            rec = record_in_sequence(runs, per_process_seconds=[round(r.seconds, 3) for r in runs])
             self.done(fig, fig.add(rec), i + 1, self.opts.naive_runs)
             shutil.rmtree(self.ws.path("naive"), ignore_errors=True)
 
@@ -308,11 +294,11 @@ class Bench:
 
     # ---- plan -----------------------------------------------------------------------------
 
-    def start_plan_emulator(self, environments: Path | None = None) -> Path:
-        """One emulator for every plan: nothing is ever deployed to it, only the state bucket exists."""
+    def start_plan_emulator(self) -> Path:
+        """One emulator for every plan: nothing is ever deployed to it, only the state buckets exist
+        (every CLI command's LocalTarget.prepare creates them)."""
         if self.plan_emulator is None or not self.ws.local("status", self.plan_emulator).get("running"):
             self.plan_emulator, _ = self.ws.start_emulator("plan")
-        self.bootstrap_state(self.plan_emulator, environments)
         return self.plan_emulator
 
     def plan(self) -> None:
@@ -344,10 +330,7 @@ class Bench:
                      "-out=bench.tfplan"], env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
                 if runs[stack].returncode not in (0, 2):
                     raise StepError(f"terraform plan in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
-            peak = max(runs.values(), key=lambda r: r.memory.bytes)
-            rec = record(peak, stacks={s: round(r.seconds, 2) for s, r in runs.items()})
-            rec["seconds"] = round(sum(r.seconds for r in runs.values()), 3)
-            rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs.values()), 3)
+            rec = record_in_sequence(list(runs.values()), stacks={s: round(r.seconds, 2) for s, r in runs.items()})
             self.done(seq, seq.add(rec), i + 1, self.opts.runs)
             if i == 0 and not self.opts.quick:
                 self.plan_init(stacks, cache, tf_env)
@@ -373,11 +356,7 @@ class Bench:
             runs[stack] = run_measured(argv, env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
             if not runs[stack].ok:
                 raise StepError(f"terraform init in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
-        peak = max(runs.values(), key=lambda r: r.memory.bytes)
-        rec = record(peak, stacks={s: round(r.seconds, 2) for s, r in runs.items()})
-        rec["seconds"] = round(sum(r.seconds for r in runs.values()), 3)
-        rec["cpu_seconds"] = round(sum(r.cpu_seconds or 0 for r in runs.values()), 3)
-        self.done(fig, fig.add(rec))
+        self.done(fig, fig.add(record_in_sequence(list(runs.values()), stacks={s: round(r.seconds, 2) for s, r in runs.items()})))
 
     # ---- deploy and drift -----------------------------------------------------------------
 
@@ -462,7 +441,7 @@ class Bench:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
         if not (outdir / "manifest.json").is_file():
             self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
-        emu = self.start_plan_emulator(environments)
+        emu = self.start_plan_emulator()
         env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path("scale/terraform"))
         fig = self.figure(f"scale.{n}.plan", f"{n} env(s): plan, all stacks, empty state", "scale")
         runs = self.opts.runs
@@ -602,8 +581,6 @@ def machine() -> dict[str, Any]:
         pass
     info["python"] = sys.version.split()[0]
     try:
-        import subprocess  # noqa: PLC0415
-
         out = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=60,
                              env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
         info["terraform"] = json.loads(out).get("terraform_version")

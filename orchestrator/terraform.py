@@ -185,7 +185,7 @@ class StackRunner:
             args.append("-backend-config=target.tfbackend")
         # Terraform's plugin cache is not safe for concurrent installs into it: an init that may
         # install runs alone; inits that only link cached providers run side by side.
-        cached = _providers_cached(config, self.ctx.cache_dir / "plugins")
+        cached = _providers_cached(config, Path(self.ctx.env["TF_PLUGIN_CACHE_DIR"]))
         with open(self.ctx.cache_dir / "init.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_SH if cached else fcntl.LOCK_EX)
             self._run("init", args)
