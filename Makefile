@@ -9,7 +9,7 @@ export PIPENV_NOSPIN := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: setup tools up down test unit integration checkov bench
+.PHONY: setup tools up down lint test unit integration checkov bench
 
 setup: .venv/.installed  ## the project's Python environment (pipenv, from Pipfile.lock)
 .venv/.installed: Pipfile.lock
@@ -34,7 +34,12 @@ down:  ## destroy every stack and stop the local emulator
 	-$(PY) main.py destroy --auto-approve
 	$(PY) main.py local stop
 
-test: setup tools  ## the whole suite: unit (synth, schema, checkov, validate) then integration (local target)
+lint: setup  ## ruff (lint and format check) and mypy over every package: zero findings
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+test: setup tools lint  ## lint, then the whole suite: unit (synth, schema, checkov, validate), then integration (local target)
 	$(PY) -m pytest tests/unit tests/integration
 
 unit: setup tools

@@ -48,7 +48,13 @@ class Handler(BaseHTTPRequestHandler):
         if path == HEALTH_PATH:
             self._json(HTTPStatus.OK, {"status": "ok"})
         elif path == "/version":
-            self._json(HTTPStatus.OK, {"commit": os.environ.get("APP_COMMIT") or "unknown", "environment": os.environ.get("APP_ENV") or "unknown"})
+            self._json(
+                HTTPStatus.OK,
+                {
+                    "commit": os.environ.get("APP_COMMIT") or "unknown",
+                    "environment": os.environ.get("APP_ENV") or "unknown",
+                },
+            )
         elif path == "/":
             self._json(HTTPStatus.OK, {"message": "hello"})
         else:
@@ -66,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         level = "debug" if urlsplit(self.path).path == HEALTH_PATH else "info"
         log(level, "request", method=self.command, path=self.path, status=int(code), client=self.client_address[0])
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         log("warning", format % args, client=self.client_address[0])
 
 

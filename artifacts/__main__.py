@@ -13,7 +13,15 @@ import os
 import sys
 from pathlib import Path
 
-from artifacts.render import IMAGE_DETAIL, InvalidCommit, UnknownEnvironment, render, select_environments, validate_commit, write
+from artifacts.render import (
+    IMAGE_DETAIL,
+    InvalidCommit,
+    UnknownEnvironment,
+    render,
+    select_environments,
+    validate_commit,
+    write,
+)
 from config.loader import ConfigError, load_project
 
 COMMIT_ENV = "CODEBUILD_RESOLVED_SOURCE_VERSION"
@@ -21,11 +29,27 @@ DEFAULT_OUT = Path("build/release")
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
-    parser = argparse.ArgumentParser(prog="python -m artifacts", description="Render the release artifacts of a commit.")
+    parser = argparse.ArgumentParser(
+        prog="python -m artifacts", description="Render the release artifacts of a commit."
+    )
     parser.add_argument("--commit", help=f"git commit SHA, also the image tag (default: ${COMMIT_ENV})")
-    parser.add_argument("--environment", action="append", dest="environments", metavar="NAME", help="render only this environment (repeatable; default: all)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: {DEFAULT_OUT})")
-    parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR", help="project root holding project.yaml and environments/ (default: .)")
+    parser.add_argument(
+        "--environment",
+        action="append",
+        dest="environments",
+        metavar="NAME",
+        help="render only this environment (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="project root holding project.yaml and environments/ (default: .)",
+    )
     return parser, parser.parse_args(argv)
 
 

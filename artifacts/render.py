@@ -74,15 +74,23 @@ def appspec(
     """The CodeDeploy ECS appspec; `hooks` maps lifecycle events to validation Lambdas."""
     properties: dict[str, Any] = {
         "TaskDefinition": TASK_DEFINITION_PLACEHOLDER,
-        "LoadBalancerInfo": {"ContainerName": names_for(settings, env).container, "ContainerPort": env.service.container_port},
+        "LoadBalancerInfo": {
+            "ContainerName": names_for(settings, env).container,
+            "ContainerPort": env.service.container_port,
+        },
     }
     if platform_version:
         properties["PlatformVersion"] = platform_version
-    spec: dict[str, Any] = {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": properties}}]}
+    spec: dict[str, Any] = {
+        "version": 0.0,
+        "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": properties}}],
+    }
     if hooks:
         unknown = sorted(set(hooks) - set(ECS_HOOK_EVENTS))
         if unknown:
-            raise ValueError(f"unknown ECS lifecycle event(s) {', '.join(unknown)}; expected {', '.join(ECS_HOOK_EVENTS)}")
+            raise ValueError(
+                f"unknown ECS lifecycle event(s) {', '.join(unknown)}; expected {', '.join(ECS_HOOK_EVENTS)}"
+            )
         spec["Hooks"] = [{event: hooks[event]} for event in ECS_HOOK_EVENTS if event in hooks]
     return spec
 
@@ -99,7 +107,9 @@ def render(
     selected = select_environments(project, environments)
     select_environments(project, hooks or ())  # hooks for an unknown environment are a mistake too
     settings = project.settings
-    files: dict[str, str | bytes] = {IMAGE_DETAIL: _json({"ImageURI": image_uri(settings, project.environments[0], commit)})}
+    files: dict[str, str | bytes] = {
+        IMAGE_DETAIL: _json({"ImageURI": image_uri(settings, project.environments[0], commit)})
+    }
     for env in selected:
         files[f"{env.name}/{IMAGE_DEFINITIONS}"] = _json(image_definitions(settings, env, commit))
         files[f"{env.name}/{TASK_DEFINITION}"] = _json(task_definition(settings, env, IMAGE_PLACEHOLDER))

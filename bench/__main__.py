@@ -24,17 +24,25 @@ DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 
 
 def parse_args(argv: list[str]) -> tuple[Options, Path]:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1 run each, 1 cold synth, no --parallelism 1 plan, slowest apply taken from "
-                             "the all-stacks deploy instead of deploying each stack alone, no deploys at scale")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 run each, 1 cold synth, no --parallelism 1 plan, slowest apply taken from "
+        "the all-stacks deploy instead of deploying each stack alone, no deploys at scale",
+    )
     parser.add_argument("--runs", type=int, help="runs of each short step (median); default 3, 1 with --quick")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(ROOT)})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT.relative_to(ROOT)})"
+    )
     parser.add_argument("--scales", default="1,4,16", help="environment counts for the scaling runs (default 1,4,16)")
     parser.add_argument("--deploy-scales", help="environment counts also deployed (default 1,4; none with --quick)")
     parser.add_argument("--only", help=f"comma-separated groups to run, of {','.join(GROUPS)} (default all)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (emulators are stopped anyway)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (emulators are stopped anyway)"
+    )
     args = parser.parse_args(argv)
     runs = args.runs if args.runs is not None else (1 if args.quick else 3)
     if runs < 1:
@@ -45,9 +53,20 @@ def parse_args(argv: list[str]) -> tuple[Options, Path]:
         parser.error(f"--only: unknown group(s) {', '.join(unknown)}; expected {', '.join(GROUPS)}")
     scales = _ints(parser, "--scales", args.scales)
     deploy_default = "" if args.quick else "1,4"
-    deploy_scales = _ints(parser, "--deploy-scales", args.deploy_scales if args.deploy_scales is not None else deploy_default)
-    opts = Options(runs=runs, quick=args.quick, scales=scales, deploy_scales=deploy_scales, singles=not args.quick,
-                   cold_runs=1 if args.quick else min(runs, 2), naive_runs=1, groups=groups, keep=args.keep)
+    deploy_scales = _ints(
+        parser, "--deploy-scales", args.deploy_scales if args.deploy_scales is not None else deploy_default
+    )
+    opts = Options(
+        runs=runs,
+        quick=args.quick,
+        scales=scales,
+        deploy_scales=deploy_scales,
+        singles=not args.quick,
+        cold_runs=1 if args.quick else min(runs, 2),
+        naive_runs=1,
+        groups=groups,
+        keep=args.keep,
+    )
     return opts, args.out
 
 
@@ -75,8 +94,16 @@ def results(bench: Bench, info: dict[str, Any], opts: Options) -> dict[str, Any]
 
 
 def _opts(opts: Options) -> dict[str, Any]:
-    return {"runs": opts.runs, "quick": opts.quick, "scales": opts.scales, "deploy_scales": opts.deploy_scales,
-            "singles": opts.singles, "cold_runs": opts.cold_runs, "naive_runs": opts.naive_runs, "groups": opts.groups}
+    return {
+        "runs": opts.runs,
+        "quick": opts.quick,
+        "scales": opts.scales,
+        "deploy_scales": opts.deploy_scales,
+        "singles": opts.singles,
+        "cold_runs": opts.cold_runs,
+        "naive_runs": opts.naive_runs,
+        "groups": opts.groups,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         bench.notes.append(
             f"the machine was busy: processes outside the bench used {info.get('other_cpu_seconds')} CPU-s "
             f"({100 * (info.get('other_cpu_share') or 0):.0f}% of the {info['nproc']} CPUs over the run; load "
-            f"{info.get('load1_start')} at start); absolute seconds are inflated and noisy")
+            f"{info.get('load1_start')} at start); absolute seconds are inflated and noisy"
+        )
     data = results(bench, info, opts)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2, default=str) + "\n")

@@ -21,9 +21,15 @@ def load1() -> float | None:
 def record(run: Run, **extra: Any) -> dict[str, Any]:
     """The JSON of one measured run."""
     return {
-        "seconds": round(run.seconds, 3), "cpu_seconds": run.cpu_seconds, "peak_bytes": run.memory.bytes, "breakdown": run.memory.breakdown,
-        "processes": run.memory.processes, "returncode": run.returncode, "timed_out": run.timed_out,
-        "load1_after": load1(), **extra,
+        "seconds": round(run.seconds, 3),
+        "cpu_seconds": run.cpu_seconds,
+        "peak_bytes": run.memory.bytes,
+        "breakdown": run.memory.breakdown,
+        "processes": run.memory.processes,
+        "returncode": run.returncode,
+        "timed_out": run.timed_out,
+        "load1_after": load1(),
+        **extra,
     }
 
 
@@ -77,8 +83,16 @@ class Figure:
         return median(r.get(name) for r in self.runs)
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "group": self.group, "median_seconds": self.seconds, "spread": self.spread,
-                "peak_bytes": self.peak, "note": self.note, "error": self.error, "runs": self.runs}
+        return {
+            "label": self.label,
+            "group": self.group,
+            "median_seconds": self.seconds,
+            "spread": self.spread,
+            "peak_bytes": self.peak,
+            "note": self.note,
+            "error": self.error,
+            "runs": self.runs,
+        }
 
 
 def system_busy_seconds() -> float | None:

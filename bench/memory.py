@@ -9,6 +9,7 @@ bound of what the tree needs, which is what a CI runner's memory limit sees firs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -103,13 +104,18 @@ class MemoryPeak:
     max_processes: int = 0
 
     def to_json(self) -> dict:
-        return {"bytes": self.bytes, "breakdown": self.breakdown, "processes": self.processes,
-                "samples": self.samples, "max_processes": self.max_processes}
+        return {
+            "bytes": self.bytes,
+            "breakdown": self.breakdown,
+            "processes": self.processes,
+            "samples": self.samples,
+            "max_processes": self.max_processes,
+        }
 
 
 def sample(pid: int) -> tuple[int, dict[str, int], dict[str, int]]:
     """One reading of the tree: total bytes, bytes per category, processes per category."""
-    total, by_cat, count = 0, {}, {}
+    total, by_cat, count = 0, dict[str, int](), dict[str, int]()
     for p in tree(pid):
         found = rss(p)
         if found is None:
@@ -190,13 +196,27 @@ class Run:
         return "\n".join((self.stderr + self.stdout).strip().splitlines()[-lines:])
 
 
-def run_measured(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None,
-                 timeout: float = 3600, interval: float = INTERVAL) -> Run:
+def run_measured(
+    argv: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | str | None = None,
+    timeout: float = 3600,
+    interval: float = INTERVAL,
+) -> Run:
     """Run `argv` to the end, sampling its process tree's memory; wall time from start to exit."""
     before = _children_cpu()
     began = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
     sampler = TreeSampler(proc.pid, interval)
     sampler.start()
     out: list[str] = []
@@ -222,8 +242,17 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, cwd: Pat
     peak = sampler.stop()
     for r in readers:
         r.join(timeout=10)
-    return Run(argv=list(argv), returncode=proc.returncode, seconds=seconds, memory=peak, stdout="".join(out),
-               stderr="".join(line for _, line in err), stderr_lines=err, timed_out=timed_out, cpu_seconds=round(cpu, 3))
+    return Run(
+        argv=list(argv),
+        returncode=proc.returncode,
+        seconds=seconds,
+        memory=peak,
+        stdout="".join(out),
+        stderr="".join(line for _, line in err),
+        stderr_lines=err,
+        timed_out=timed_out,
+        cpu_seconds=round(cpu, 3),
+    )
 
 
 def _children_cpu() -> float:
@@ -240,19 +269,13 @@ def stop_tree(proc: subprocess.Popen, grace: float = 20.0) -> None:
     """SIGINT the process (the CLI then stops Terraform gracefully), then SIGKILL what is left of its tree."""
     pids = tree(proc.pid)  # before the root exits: orphans are no longer found through it
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=grace)
-        except (subprocess.TimeoutExpired, ProcessLookupError):
-            pass
     for pid in pids:
         if pid == proc.pid and proc.poll() is not None:
             continue  # reaped: the number may belong to someone else by now
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass

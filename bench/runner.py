@@ -9,6 +9,7 @@ fresh emulator per deployment (LOCAL_EMULATOR_DIR), all removed or stopped at th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -18,9 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.envgen import generate_environments
 from bench.figures import Figure, load1, record, record_in_sequence
@@ -59,8 +61,21 @@ class Workspace:
     mix code versions, and the CLI's own logs (.local/logs) stay in the temporary directory.
     """
 
-    IGNORE = (".git", ".venv", "cdktf.out", ".local", ".cache", "__pycache__", ".pytest_cache", ".mypy_cache",
-              ".ruff_cache", ".tools", "results", "node_modules", ".terraform")
+    IGNORE = (
+        ".git",
+        ".venv",
+        "cdktf.out",
+        ".local",
+        ".cache",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".tools",
+        "results",
+        "node_modules",
+        ".terraform",
+    )
 
     def __init__(self, keep: bool = False, source: Path = ROOT):
         self.root = Path(tempfile.mkdtemp(prefix="acme-web-bench-"))
@@ -73,8 +88,17 @@ class Workspace:
     def snapshot(cls, source: Path, dest: Path) -> Path:
         """Copy the files git would consider part of the project (tracked or not ignored)."""
         try:
-            listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=source,
-                                    capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
+            listed = (
+                subprocess.run(
+                    ["git", "ls-files", "-z", "-co", "--exclude-standard"],
+                    cwd=source,
+                    capture_output=True,
+                    check=True,
+                    timeout=60,
+                )
+                .stdout.decode()
+                .split("\0")
+            )
         except (OSError, subprocess.SubprocessError):
             shutil.copytree(source, dest, ignore=shutil.ignore_patterns(*cls.IGNORE), symlinks=True)
             return dest
@@ -97,8 +121,14 @@ class Workspace:
     def local(self, action: str, directory: Path) -> dict[str, Any]:
         """`python main.py local <action> --json` in the snapshot, for the emulator in `directory`."""
         env = {**os.environ, "LOCAL_EMULATOR_DIR": str(directory), "PYTHONUNBUFFERED": "1"}
-        done = subprocess.run([sys.executable, "main.py", "local", action, "--json"], cwd=self.repo, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "main.py", "local", action, "--json"],
+            cwd=self.repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode != 0:
             raise StepError(f"`python main.py local {action}` exited {done.returncode}: {done.stderr.strip()[-2000:]}")
         return json.loads(done.stdout)
@@ -171,14 +201,33 @@ class Bench:
             self.figures[key] = Figure(key, label, group, note=note)
         return self.figures[key]
 
-    def env(self, *, outdir: Path | None = None, jsii: Path | None = None, emulator: Path | None = None,
-            cache: Path | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("CDKTF_OUTDIR", "JSII_RUNTIME_PACKAGE_CACHE_ROOT", "LOCAL_EMULATOR_DIR", "DEPLOY_CACHE_DIR")}
-        env.update({"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1",
-                    "DEPLOY_TARGET": "local", "PYTHONUNBUFFERED": "1"})
-        for name, value in (("CDKTF_OUTDIR", outdir), ("JSII_RUNTIME_PACKAGE_CACHE_ROOT", jsii or self.jsii_warm),
-                            ("LOCAL_EMULATOR_DIR", emulator), ("DEPLOY_CACHE_DIR", cache)):
+    def env(
+        self,
+        *,
+        outdir: Path | None = None,
+        jsii: Path | None = None,
+        emulator: Path | None = None,
+        cache: Path | None = None,
+    ) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CDKTF_OUTDIR", "JSII_RUNTIME_PACKAGE_CACHE_ROOT", "LOCAL_EMULATOR_DIR", "DEPLOY_CACHE_DIR")
+        }
+        env.update(
+            {
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                "CHECKPOINT_DISABLE": "1",
+                "DEPLOY_TARGET": "local",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for name, value in (
+            ("CDKTF_OUTDIR", outdir),
+            ("JSII_RUNTIME_PACKAGE_CACHE_ROOT", jsii or self.jsii_warm),
+            ("LOCAL_EMULATOR_DIR", emulator),
+            ("DEPLOY_CACHE_DIR", cache),
+        ):
             if value is not None:
                 env[name] = str(value)
         return env
@@ -194,8 +243,10 @@ class Bench:
             why = failure_detail(run)
             race = next((name for name, needles in KNOWN_RACES.items() if all(n in why for n in needles)), None)
             if race and attempt == 1:
-                self.notes.append(f"{command} failed ({how}) on a known race, {race}, and was run again "
-                                  f"(the failed run is not in the figures): {why.strip().splitlines()[0][:300]}")
+                self.notes.append(
+                    f"{command} failed ({how}) on a known race, {race}, and was run again "
+                    f"(the failed run is not in the figures): {why.strip().splitlines()[0][:300]}"
+                )
                 self.facts.setdefault("races", []).append({"command": command, "race": race, "detail": why[-3000:]})
                 self.log(f"  {command} hit {race}; running it again")
                 continue
@@ -226,21 +277,26 @@ class Bench:
 
     def in_snapshot(self, code: str, env: dict[str, str]) -> str:
         """Run Python code with the snapshot's modules (the project's own functions, not re-implemented here)."""
-        done = subprocess.run([sys.executable, "-c", code], cwd=self.ws.repo, env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=self.ws.repo, env=env, capture_output=True, text=True, timeout=300
+        )
         if done.returncode != 0:
             raise StepError(f"in the snapshot: {done.stderr.strip()[-2000:]}")
         return done.stdout
 
     def terraform_env(self, cache: Path, env: dict[str, str]) -> dict[str, str]:
         """What the CLI gives Terraform on the local target: orchestrator.terraform.terraform_env + LocalTarget.env()."""
-        return json.loads(self.in_snapshot(
-            "import json, sys\nfrom pathlib import Path\n"
-            "from config import load_project\nfrom orchestrator.local import emulator\n"
-            "from orchestrator.targets import LocalTarget\nfrom orchestrator.terraform import terraform_env\n"
-            "target = LocalTarget(load_project(Path('.')))\n"
-            "target.endpoint = emulator.status().endpoint or ''\n"
-            f"json.dump(terraform_env(Path({str(cache)!r}), target.env()), sys.stdout)\n", env))
+        return json.loads(
+            self.in_snapshot(
+                "import json, sys\nfrom pathlib import Path\n"
+                "from config import load_project\nfrom orchestrator.local import emulator\n"
+                "from orchestrator.targets import LocalTarget\nfrom orchestrator.terraform import terraform_env\n"
+                "target = LocalTarget(load_project(Path('.')))\n"
+                "target.endpoint = emulator.status().endpoint or ''\n"
+                f"json.dump(terraform_env(Path({str(cache)!r}), target.env()), sys.stdout)\n",
+                env,
+            )
+        )
 
     # ---- synth ----------------------------------------------------------------------------
 
@@ -271,7 +327,9 @@ class Bench:
         """cdktf's way: one app process per stack, each paying the start-up (and synthesizing every stack)."""
         stacks = self.facts["stacks"]
         fig = self.figure(
-            "synth.naive", f"synth, naive: {len(stacks)} processes, 1 per stack", "synth",
+            "synth.naive",
+            f"synth, naive: {len(stacks)} processes, 1 per stack",
+            "synth",
             note="one `python main.py` per stack, one after another, each into its own outdir; peak = largest process",
         )
         for i in range(self.opts.naive_runs):
@@ -307,8 +365,12 @@ class Bench:
         cache = self.ws.path("plan/terraform")
         env = self.env(outdir=self.synth_out, emulator=emu, cache=cache)
         par = self.figure("plan.parallel", "plan, all stacks: `main.py plan` (parallel)", "plan")
-        seq = self.figure("plan.sequential", "plan, all stacks: plain `terraform plan` one by one", "plan",
-                          note="in the work dirs the CLI initialised; init not included")
+        seq = self.figure(
+            "plan.sequential",
+            "plan, all stacks: plain `terraform plan` one by one",
+            "plan",
+            note="in the work dirs the CLI initialised; init not included",
+        )
         tf_env = self.terraform_env(cache, env)
         # Unmeasured: `terraform init` of each work dir (and the provider binary into the page
         # cache), so that neither side of the ratio includes init.
@@ -322,12 +384,28 @@ class Bench:
                 raise StepError(f"plan failed: {failed}")
             self.facts["plan_stacks"] = stacks
             self.facts["plan_skipped"] = result.get("skipped", {})
-            self.done(par, par.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i + 1, self.opts.runs)
+            self.done(
+                par,
+                par.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))),
+                i + 1,
+                self.opts.runs,
+            )
             runs = {}
             for stack in stacks:
                 runs[stack] = run_measured(
-                    ["terraform", "plan", "-input=false", "-no-color", "-lock-timeout=0s", "-detailed-exitcode",
-                     "-out=bench.tfplan"], env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
+                    [
+                        "terraform",
+                        "plan",
+                        "-input=false",
+                        "-no-color",
+                        "-lock-timeout=0s",
+                        "-detailed-exitcode",
+                        "-out=bench.tfplan",
+                    ],
+                    env=tf_env,
+                    cwd=cache / "local" / stack,
+                    timeout=self.opts.timeout,
+                )
                 if runs[stack].returncode not in (0, 2):
                     raise StepError(f"terraform plan in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
             rec = record_in_sequence(list(runs.values()), stacks={s: round(r.seconds, 2) for s, r in runs.items()})
@@ -335,28 +413,58 @@ class Bench:
             if i == 0 and not self.opts.quick:
                 self.plan_init(stacks, cache, tf_env)
         if not self.opts.quick:
-            one = self.figure("plan.cli_serial", "plan, all stacks: `main.py plan --parallelism 1`", "plan",
-                              note="informational: the CLI's own overhead (init per stack) without parallelism")
+            one = self.figure(
+                "plan.cli_serial",
+                "plan, all stacks: `main.py plan --parallelism 1`",
+                "plan",
+                note="informational: the CLI's own overhead (init per stack) without parallelism",
+            )
             run = self.cli(["plan", "--json", "--parallelism", "1"], env)
-            self.done(one, one.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(json.loads(run.stdout)))))
-            miss = self.figure("plan.synth_miss", "plan, all stacks, no cdktf.out yet (as in a fresh CI job)", "plan",
-                               note="informational: synth (warm jsii cache) + plan in one process tree")
+            self.done(
+                one,
+                one.add(
+                    record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(json.loads(run.stdout)))
+                ),
+            )
+            miss = self.figure(
+                "plan.synth_miss",
+                "plan, all stacks, no cdktf.out yet (as in a fresh CI job)",
+                "plan",
+                note="informational: synth (warm jsii cache) + plan in one process tree",
+            )
             outdir = self.ws.fresh("plan/fresh-cdktf.out")
             run = self.cli(["plan", "--json"], self.env(outdir=outdir, emulator=emu, cache=cache))
-            self.done(miss, miss.add(record(run, synth=synth_state(run), phases=phases(run), synth_seconds=synth_seconds(run),
-                                            stacks=per_stack(json.loads(run.stdout)))))
+            self.done(
+                miss,
+                miss.add(
+                    record(
+                        run,
+                        synth=synth_state(run),
+                        phases=phases(run),
+                        synth_seconds=synth_seconds(run),
+                        stacks=per_stack(json.loads(run.stdout)),
+                    )
+                ),
+            )
 
     def plan_init(self, stacks: list[str], cache: Path, tf_env: dict[str, str]) -> None:
         """What `main.py plan` adds per stack on a fresh work dir: `terraform init` (not in either plan figure)."""
-        fig = self.figure("plan.phase.init", "  + plain `terraform init` one by one (the CLI's, on fresh work dirs)",
-                          "plan", note="informational")
+        fig = self.figure(
+            "plan.phase.init",
+            "  + plain `terraform init` one by one (the CLI's, on fresh work dirs)",
+            "plan",
+            note="informational",
+        )
         argv = ["terraform", "init", "-input=false", "-reconfigure", "-no-color", "-backend-config=target.tfbackend"]
         runs = {}
         for stack in stacks:
             runs[stack] = run_measured(argv, env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout)
             if not runs[stack].ok:
                 raise StepError(f"terraform init in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
-        self.done(fig, fig.add(record_in_sequence(list(runs.values()), stacks={s: round(r.seconds, 2) for s, r in runs.items()})))
+        self.done(
+            fig,
+            fig.add(record_in_sequence(list(runs.values()), stacks={s: round(r.seconds, 2) for s, r in runs.items()})),
+        )
 
     # ---- deploy and drift -----------------------------------------------------------------
 
@@ -365,8 +473,12 @@ class Bench:
         emu, status = self.ws.start_emulator("deploy")
         env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path("deploy/terraform"))
         fig = self.figure("deploy.all", "deploy, all stacks from nothing (fresh emulator)", "deploy")
-        moto = self.figure("deploy.emulator", "  the emulator (moto) during that deploy", "deploy",
-                           note="its own process, not in the CLI's tree")
+        moto = self.figure(
+            "deploy.emulator",
+            "  the emulator (moto) during that deploy",
+            "deploy",
+            note="its own process, not in the CLI's tree",
+        )
         with TreeSampler(status["pid"]) as emulator_rss:
             try:
                 run = self.cli(["deploy", "--auto-approve", "--json"], env)
@@ -376,16 +488,39 @@ class Bench:
         applied = apply_seconds(run, result)
         self.facts["deployed_stacks"] = list(applied)
         self.facts["in_run_apply_seconds"] = applied
-        self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result), synth_seconds=synth_seconds(run))))
-        moto.add({"seconds": None, "peak_bytes": emulator_rss.peak.bytes, "breakdown": emulator_rss.peak.breakdown,
-                  "processes": emulator_rss.peak.processes})
+        self.done(
+            fig,
+            fig.add(
+                record(
+                    run,
+                    synth=synth_state(run),
+                    phases=phases(run),
+                    stacks=per_stack(result),
+                    synth_seconds=synth_seconds(run),
+                )
+            ),
+        )
+        moto.add(
+            {
+                "seconds": None,
+                "peak_bytes": emulator_rss.peak.bytes,
+                "breakdown": emulator_rss.peak.breakdown,
+                "processes": emulator_rss.peak.processes,
+            }
+        )
         drift = self.figure("drift.all", "drift, all stacks, after that deploy", "deploy")
         for i in range(self.opts.runs):
             run = self.cli(["drift", "--json"], env, ok=(0, 2))
             report = json.loads(run.stdout)
-            rec = record(run, synth=synth_state(run), phases=phases(run), drifted=report.get("drifted"), errors=report.get("errors"),
-                         drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
-                         code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()})
+            rec = record(
+                run,
+                synth=synth_state(run),
+                phases=phases(run),
+                drifted=report.get("drifted"),
+                errors=report.get("errors"),
+                drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
+                code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()},
+            )
             self.done(drift, drift.add(rec), i + 1, self.opts.runs)
             if report.get("errors"):
                 raise StepError(f"drift errors: {report['errors']}")
@@ -416,8 +551,8 @@ class Bench:
         for n in self.opts.scales:
             dirs[n] = self.ws.path(f"environments-{n}")
             generate_environments(n, dirs[n], template=self.template)
-            self.step(f"scale {n} synth", lambda n=n: self.scale_synth(n, dirs[n]))
-            self.step(f"scale {n} plan", lambda n=n: self.scale_plan(n, dirs[n]))
+            self.step(f"scale {n} synth", functools.partial(self.scale_synth, n, dirs[n]))
+            self.step(f"scale {n} plan", functools.partial(self.scale_plan, n, dirs[n]))
         if self.plan_emulator:
             self.ws.stop_emulator(self.plan_emulator)
             self.plan_emulator = None
@@ -425,7 +560,7 @@ class Bench:
             if n not in dirs:
                 dirs[n] = self.ws.path(f"environments-{n}")
                 generate_environments(n, dirs[n], template=self.template)
-            self.step(f"scale {n} deploy", lambda n=n: self.scale_deploy(n, dirs[n]))
+            self.step(f"scale {n} deploy", functools.partial(self.scale_deploy, n, dirs[n]))
 
     def scale_synth(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
@@ -452,11 +587,13 @@ class Bench:
             i += 1
             if i == 1 and run.seconds > LONG:
                 runs = min(runs, 2)  # a long step: its noise matters less than the bench's length
-            self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i, runs)
+            self.done(
+                fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i, runs
+            )
 
     def scale_deploy(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
-        emu, status = self.ws.start_emulator(f"scale-{n}")
+        emu, _ = self.ws.start_emulator(f"scale-{n}")
         try:
             env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path(f"scale-{n}/terraform"))
             fig = self.figure(f"scale.{n}.deploy", f"{n} env(s): deploy, all stacks from nothing", "scale")
@@ -475,8 +612,10 @@ class StepError(Exception):
 
 
 KNOWN_RACES = {
-    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/terraform.py)":
-        ("Failed to install provider", "file exists"),
+    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/terraform.py)": (
+        "Failed to install provider",
+        "file exists",
+    ),
 }
 """name -> strings that all appear in a failure caused by it."""
 
@@ -486,7 +625,11 @@ def failure_detail(run: Run) -> str:
     try:
         result = json.loads(run.stdout)
         stacks = result.get("stacks", [])
-        failed = [named(s["stack"], s.get("detail", "")) for s in stacks if isinstance(s, dict) and s.get("status") == "failed"]
+        failed = [
+            named(s["stack"], s.get("detail", ""))
+            for s in stacks
+            if isinstance(s, dict) and s.get("status") == "failed"
+        ]
         errors = result.get("errors") or {}
         failed += [named(k, str(v)) for k, v in errors.items()] if isinstance(errors, dict) else []
         if failed:
@@ -546,13 +689,17 @@ def apply_seconds(run: Run, result: dict[str, Any]) -> dict[str, float]:
     which cover the apply only when plans and applies are separate phases."""
     applied = [s["stack"] for s in result.get("stacks", []) if s.get("detail") == "applied"]
     steps = phases(run)
-    return {name: steps.get(name, {}).get("apply", next(s["seconds"] for s in result["stacks"] if s["stack"] == name))
-            for name in applied}
+    return {
+        name: steps.get(name, {}).get("apply", next(s["seconds"] for s in result["stacks"] if s["stack"] == name))
+        for name in applied
+    }
 
 
 def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["stack"]: {"status": s["status"], "seconds": s.get("seconds"), "changes": s.get("changes")}
-            for s in result.get("stacks", [])}
+    return {
+        s["stack"]: {"status": s["status"], "seconds": s.get("seconds"), "changes": s.get("changes")}
+        for s in result.get("stacks", [])
+    }
 
 
 def stacks_of(outdir: Path) -> list[str]:
@@ -581,10 +728,17 @@ def machine() -> dict[str, Any]:
         pass
     info["python"] = sys.version.split()[0]
     try:
-        out = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
+        out = subprocess.run(
+            ["terraform", "version", "-json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+        ).stdout
         info["terraform"] = json.loads(out).get("terraform_version")
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=30)
         info["git"] = head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
     except (OSError, ValueError, subprocess.SubprocessError):

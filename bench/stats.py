@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 GB = 1024**3
 MB = 1024**2
@@ -48,8 +48,14 @@ class Target:
         return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
 
     def to_json(self) -> dict:
-        return {"name": self.name, "value": self.value, "limit": self.limit, "unit": self.unit,
-                "status": self.status, "how": self.how}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "limit": self.limit,
+            "unit": self.unit,
+            "status": self.status,
+            "how": self.how,
+        }
 
 
 def fmt_seconds(value: float | None) -> str:

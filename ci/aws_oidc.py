@@ -27,20 +27,25 @@ def main(argv: list[str]) -> int:
         return 2
     token = os.environ.get("AWS_ID_TOKEN", "")
     if not token:
-        print("aws-oidc: $AWS_ID_TOKEN is empty: the job needs `id_tokens: AWS_ID_TOKEN: aud: ...` "
-              "(the .aws template in .gitlab-ci.yml)", file=sys.stderr)
+        print(
+            "aws-oidc: $AWS_ID_TOKEN is empty: the job needs `id_tokens: AWS_ID_TOKEN: aud: ...` "
+            "(the .aws template in .gitlab-ci.yml)",
+            file=sys.stderr,
+        )
         return 1
 
-    import boto3  # noqa: PLC0415 - after the argument checks: an import costs ~0.3 s
-    from botocore import UNSIGNED  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    import boto3  # after the argument checks: an import costs ~0.3 s
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     sts = boto3.client("sts", region_name=region, config=Config(signature_version=UNSIGNED))
     try:
         creds = sts.assume_role_with_web_identity(
-            RoleArn=argv[1], RoleSessionName=session_name(dict(os.environ)), WebIdentityToken=token,
+            RoleArn=argv[1],
+            RoleSessionName=session_name(dict(os.environ)),
+            WebIdentityToken=token,
             DurationSeconds=int(os.environ.get("AWS_ROLE_DURATION_SECONDS", "3600")),
         )["Credentials"]
     except (BotoCoreError, ClientError) as exc:

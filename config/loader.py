@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from config.schema import Environment, Project, ProjectSettings
 
@@ -67,13 +68,13 @@ def _validate(path: Path, model: Any, injected: dict[str, Any], problems: list[s
         return None
 
 
-def _render(err: dict[str, Any]) -> str:
+def _render(err: ErrorDetails) -> str:
     """`network.public_subnets: expected ... (got ...)` from one pydantic error."""
     loc = [str(part) for part in err["loc"]]
     msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
     head, sep, rest = msg.partition(": ")
     if sep and head.replace("_", "").replace(".", "").isalnum() and " " not in head:
-        loc, msg = loc + [head], rest
+        loc, msg = [*loc, head], rest
     if err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "extra_forbidden":
@@ -88,18 +89,27 @@ def _cross_check(settings: ProjectSettings, environments: list[Environment], fil
     problems = []
     by_name = {f.stem: f for f in files}
     orders: dict[int, str] = {}
-    keys = {(settings.state.bucket, settings.state.key): PROJECT_FILE, (settings.state.bucket, settings.gitlab.state_key): PROJECT_FILE}
+    keys = {
+        (settings.state.bucket, settings.state.key): PROJECT_FILE,
+        (settings.state.bucket, settings.gitlab.state_key): PROJECT_FILE,
+    }
     repo = environments[0].service.image_repository
     for env in environments:
         where = by_name[env.name]
         if env.release.order in orders:
-            problems.append(f"{where}: release.order: expected a unique order, {env.release.order} is also used by {orders[env.release.order]}")
+            problems.append(
+                f"{where}: release.order: expected a unique order, {env.release.order} is also used by {orders[env.release.order]}"
+            )
         orders[env.release.order] = env.name
         if (env.state.bucket, env.state.key) in keys:
-            problems.append(f"{where}: state.key: expected a key of its own, {env.state.key} is also used by {keys[(env.state.bucket, env.state.key)]}")
+            problems.append(
+                f"{where}: state.key: expected a key of its own, {env.state.key} is also used by {keys[(env.state.bucket, env.state.key)]}"
+            )
         keys[(env.state.bucket, env.state.key)] = env.name
         if env.service.image_repository != repo:
-            problems.append(f"{where}: service.image_repository: expected {repo!r} like every environment (one build is promoted)")
+            problems.append(
+                f"{where}: service.image_repository: expected {repo!r} like every environment (one build is promoted)"
+            )
         if env.aws != settings.aws:
             problems.append(
                 f"{where}: aws: expected account {settings.aws.account_id} in {settings.aws.region} like {PROJECT_FILE} "

@@ -43,13 +43,21 @@ class Section(BaseModel):
 
 
 class Aws(Section):
-    account_id: AccountId = Field(description="Account the stack must be deployed to; the aws target refuses any other.")
+    account_id: AccountId = Field(
+        description="Account the stack must be deployed to; the aws target refuses any other."
+    )
     region: Region = Field(description="Region of every resource of this stack.")
 
 
 class State(Section):
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket of the remote state (created by `deploy` if missing).")
-    key: str = Field(pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$", description="Object key of this stack's state; must end in .tfstate.")
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="S3 bucket of the remote state (created by `deploy` if missing).",
+    )
+    key: str = Field(
+        pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$",
+        description="Object key of this stack's state; must end in .tfstate.",
+    )
     region: Region | None = Field(default=None, description="Region of the bucket; default: the stack's region.")
 
 
@@ -93,7 +101,9 @@ class Network(Section):
 class Service(Section):
     name: Name = Field(default="web", max_length=20, description="Container and service name.")
     image_repository: Name = Field(description="ECR repository the release builds into (created by the release stack).")
-    image_tag: str = Field(default="bootstrap", description="Tag of the first task definition; later revisions come from the pipeline.")
+    image_tag: str = Field(
+        default="bootstrap", description="Tag of the first task definition; later revisions come from the pipeline."
+    )
     container_port: int = Field(default=8080, ge=1, le=65535)
     cpu: Literal[256, 512, 1024, 2048, 4096] = Field(default=256, description="Fargate task CPU units.")
     memory: int = Field(default=512, description="Fargate task memory (MiB); must be valid for `cpu`.")
@@ -111,13 +121,17 @@ class Service(Section):
     def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
         reserved = sorted(set(value) & {"APP_ENV", "PORT", "HEALTH_PATH"})
         if reserved:
-            raise ValueError(f"{', '.join(reserved)} are set from the environment name, container_port and health_check_path")
+            raise ValueError(
+                f"{', '.join(reserved)} are set from the environment name, container_port and health_check_path"
+            )
         return value
 
     @model_validator(mode="after")
     def _sizes(self) -> Service:
         if self.memory not in FARGATE_MEMORY[self.cpu]:
-            raise ValueError(f"memory: {self.memory} is not valid with cpu {self.cpu}; expected one of {FARGATE_MEMORY[self.cpu]}")
+            raise ValueError(
+                f"memory: {self.memory} is not valid with cpu {self.cpu}; expected one of {FARGATE_MEMORY[self.cpu]}"
+            )
         if not self.min_count <= self.desired_count <= self.max_count:
             raise ValueError("desired_count: expected min_count <= desired_count <= max_count")
         return self
@@ -130,16 +144,24 @@ class Service(Section):
 class Rolling(Section):
     minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
     maximum_percent: int = Field(default=200, ge=100, le=200)
-    circuit_breaker_rollback: bool = Field(default=True, description="Roll back a deployment the circuit breaker stops.")
+    circuit_breaker_rollback: bool = Field(
+        default=True, description="Roll back a deployment the circuit breaker stops."
+    )
 
 
 class BlueGreen(Section):
     deployment_config: Literal[CODEDEPLOY_ECS_CONFIGS] = Field(  # type: ignore[valid-type]
         default="CodeDeployDefault.ECSCanary10Percent5Minutes", description="CodeDeploy traffic-shifting configuration."
     )
-    test_listener_port: int = Field(default=8443, ge=1, le=65535, description="Port of the ALB test listener (green before shift).")
-    termination_wait_minutes: int = Field(default=5, ge=0, le=2880, description="How long blue tasks stay after the shift.")
-    rollback_on_alarms: bool = Field(default=True, description="Stop and roll back when the 5xx or unhealthy-host alarm fires.")
+    test_listener_port: int = Field(
+        default=8443, ge=1, le=65535, description="Port of the ALB test listener (green before shift)."
+    )
+    termination_wait_minutes: int = Field(
+        default=5, ge=0, le=2880, description="How long blue tasks stay after the shift."
+    )
+    rollback_on_alarms: bool = Field(
+        default=True, description="Stop and roll back when the 5xx or unhealthy-host alarm fires."
+    )
 
 
 class Deployment(Section):
@@ -151,7 +173,9 @@ class Deployment(Section):
 
 
 class Listener(Section):
-    port: int = Field(default=80, ge=1, le=65535, description="Production listener port (HTTP, or HTTPS with a certificate).")
+    port: int = Field(
+        default=80, ge=1, le=65535, description="Production listener port (HTTP, or HTTPS with a certificate)."
+    )
     certificate_arn: str | None = Field(
         default=None,
         pattern=r"^arn:aws[a-z-]*:acm:",
@@ -193,7 +217,9 @@ class Environment(Section):
         if self.deployment.strategy == "blue_green":
             taken = {self.listener.port, 80, 443} if self.listener.certificate_arn else {self.listener.port}
             if self.deployment.blue_green.test_listener_port in taken:
-                raise ValueError("deployment.blue_green.test_listener_port: expected a port other than the production listener's")
+                raise ValueError(
+                    "deployment.blue_green.test_listener_port: expected a port other than the production listener's"
+                )
         return self
 
     @property
@@ -202,13 +228,19 @@ class Environment(Section):
 
 
 class GitLab(Section):
-    url: str = Field(default="https://gitlab.com", pattern=r"^https://[^/]+$", description="GitLab instance (OIDC issuer).")
-    project_path: str = Field(pattern=r"^[\w.-]+(/[\w.-]+)+$", description="group/project: OIDC trust is limited to it.")
+    url: str = Field(
+        default="https://gitlab.com", pattern=r"^https://[^/]+$", description="GitLab instance (OIDC issuer)."
+    )
+    project_path: str = Field(
+        pattern=r"^[\w.-]+(/[\w.-]+)+$", description="group/project: OIDC trust is limited to it."
+    )
     branch: Name = Field(default="main", description="Branch that releases and deploys.")
     audience: str = Field(default="sts.amazonaws.com", description="`aud` of the CI id_token.")
     drift_schedule: str = Field(default="0 6 * * 1-5", description="Cron of the scheduled drift pipeline.")
     state_key: str = Field(
-        default="gitlab.tfstate", pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$", description="State key of the gitlab stack, in the project's state bucket."
+        default="gitlab.tfstate",
+        pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$",
+        description="State key of the gitlab stack, in the project's state bucket.",
     )
 
 
@@ -217,7 +249,9 @@ class ProjectSettings(Section):
 
     name: Name = Field(max_length=12, description="Prefix of every resource name.")
     aws: Aws
-    state: State = Field(description="Remote state of the release stack; its bucket also holds the gitlab stack's state.")
+    state: State = Field(
+        description="Remote state of the release stack; its bucket also holds the gitlab stack's state."
+    )
     gitlab: GitLab
     tags: Tags = Field(default_factory=dict)
 
@@ -239,4 +273,3 @@ class Project(BaseModel):
     @property
     def image_repository(self) -> str:
         return self.environments[0].service.image_repository
-

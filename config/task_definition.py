@@ -40,7 +40,9 @@ def container_definitions(settings: ProjectSettings, env: Environment, image: st
             "image": image,
             "essential": True,
             "readonlyRootFilesystem": True,
-            "portMappings": [{"containerPort": service.container_port, "hostPort": service.container_port, "protocol": "tcp"}],
+            "portMappings": [
+                {"containerPort": service.container_port, "hostPort": service.container_port, "protocol": "tcp"}
+            ],
             "environment": [{"name": k, "value": v} for k, v in sorted(runtime_environment(env).items())],
             "logConfiguration": {
                 "logDriver": "awslogs",

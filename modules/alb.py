@@ -49,7 +49,9 @@ class AlbProps:
         return 443 if self.certificate_arn else self.listener_port
 
 
-def listener_ports(strategy: Strategy, listener_port: int, test_listener_port: int, certificate_arn: str | None) -> tuple[list[int], list[int]]:
+def listener_ports(
+    strategy: Strategy, listener_port: int, test_listener_port: int, certificate_arn: str | None
+) -> tuple[list[int], list[int]]:
     """(ports open to the internet, ports open only inside the VPC) of an ALB with these props:
     what the network module opens the ALB's security group on."""
     public = [80, 443] if certificate_arn else [listener_port]
@@ -61,42 +63,76 @@ class Alb(Construct):
         super().__init__(scope, id_)
         p = props
         self.lb = Lb(
-            self, "lb", name=p.name, load_balancer_type="application", internal=False,
-            subnets=p.subnet_ids, security_groups=[p.security_group_id],
-            drop_invalid_header_fields=True, enable_http2=True, tags=p.tags,
+            self,
+            "lb",
+            name=p.name,
+            load_balancer_type="application",
+            internal=False,
+            subnets=p.subnet_ids,
+            security_groups=[p.security_group_id],
+            drop_invalid_header_fields=True,
+            enable_http2=True,
+            tags=p.tags,
         )
         self.target_groups = {
             color: LbTargetGroup(
-                self, f"tg-{color}", name=f"{p.name}-{color}", port=p.container_port, protocol="HTTP",
-                target_type="ip", vpc_id=p.vpc_id, deregistration_delay=str(p.deregistration_delay_seconds),
+                self,
+                f"tg-{color}",
+                name=f"{p.name}-{color}",
+                port=p.container_port,
+                protocol="HTTP",
+                target_type="ip",
+                vpc_id=p.vpc_id,
+                deregistration_delay=str(p.deregistration_delay_seconds),
                 health_check={
-                    "path": p.health_check_path, "matcher": "200", "interval": 15, "timeout": 5,
-                    "healthy_threshold": 2, "unhealthy_threshold": 3,
+                    "path": p.health_check_path,
+                    "matcher": "200",
+                    "interval": 15,
+                    "timeout": 5,
+                    "healthy_threshold": 2,
+                    "unhealthy_threshold": 3,
                 },
                 tags=p.tags,
             )
             for color in p.colors
         }
         # CodeDeploy swaps the listeners' target groups during a blue/green release.
-        lifecycle = TerraformResourceLifecycle(ignore_changes=["default_action"]) if p.strategy == "blue_green" else None
+        lifecycle = (
+            TerraformResourceLifecycle(ignore_changes=["default_action"]) if p.strategy == "blue_green" else None
+        )
         first, last = self.target_groups[p.colors[0]], self.target_groups[p.colors[-1]]
         self.production_listener = self._listener("production", p.production_port, first, p, lifecycle)
-        self.test_listener = self._listener("test", p.test_listener_port, last, p, lifecycle) if p.strategy == "blue_green" else None
+        self.test_listener = (
+            self._listener("test", p.test_listener_port, last, p, lifecycle) if p.strategy == "blue_green" else None
+        )
         if p.certificate_arn:
             LbListener(
-                self, "http-redirect", load_balancer_arn=self.lb.arn, port=80, protocol="HTTP",
-                default_action=[LbListenerDefaultAction(
-                    type="redirect", redirect={"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
-                )],
+                self,
+                "http-redirect",
+                load_balancer_arn=self.lb.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="redirect",
+                        redirect={"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+                    )
+                ],
                 tags=p.tags,
             )
 
     def _listener(self, role: str, port: int, target: LbTargetGroup, p: AlbProps, lifecycle) -> LbListener:
-        tls = {"protocol": "HTTPS", "certificate_arn": p.certificate_arn, "ssl_policy": p.ssl_policy} if p.certificate_arn else {"protocol": "HTTP"}
         return LbListener(
-            self, f"listener-{role}", load_balancer_arn=self.lb.arn, port=port,
+            self,
+            f"listener-{role}",
+            load_balancer_arn=self.lb.arn,
+            port=port,
             default_action=[LbListenerDefaultAction(type="forward", target_group_arn=target.arn)],
-            lifecycle=lifecycle, tags=p.tags, **tls,
+            lifecycle=lifecycle,
+            protocol="HTTPS" if p.certificate_arn else "HTTP",
+            certificate_arn=p.certificate_arn,
+            ssl_policy=p.ssl_policy if p.certificate_arn else None,
+            tags=p.tags,
         )
 
     @property

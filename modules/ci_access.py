@@ -43,38 +43,81 @@ class CiAccess(Construct):
         super().__init__(scope, id_)
         p = props
         host = p.gitlab_url.removeprefix("https://")
-        self.provider = IamOpenidConnectProvider(self, "gitlab-oidc", url=p.gitlab_url, client_id_list=[p.audience], tags=p.tags)
-        self.plan_role = self._role("plan", p.plan_role_name, host, f"project_path:{p.project_path}:ref_type:branch:ref:*", p)
-        self.deploy_role = self._role("deploy", p.deploy_role_name, host, f"project_path:{p.project_path}:ref_type:branch:ref:{p.branch}", p)
+        self.provider = IamOpenidConnectProvider(
+            self, "gitlab-oidc", url=p.gitlab_url, client_id_list=[p.audience], tags=p.tags
+        )
+        self.plan_role = self._role(
+            "plan", p.plan_role_name, host, f"project_path:{p.project_path}:ref_type:branch:ref:*", p
+        )
+        self.deploy_role = self._role(
+            "deploy", p.deploy_role_name, host, f"project_path:{p.project_path}:ref_type:branch:ref:{p.branch}", p
+        )
         IamRolePolicyAttachment(self, "plan-read-only", role=self.plan_role.name, policy_arn=READ_ONLY)
         IamRolePolicy(
-            self, "plan-state-lock", name="state-lock", role=self.plan_role.id,
-            policy=policy(allow(["s3:PutObject", "s3:DeleteObject"], [f"{b}/*.tflock" for b in p.state_bucket_arns], sid="LockFile")),
+            self,
+            "plan-state-lock",
+            name="state-lock",
+            role=self.plan_role.id,
+            policy=policy(
+                allow(
+                    ["s3:PutObject", "s3:DeleteObject"], [f"{b}/*.tflock" for b in p.state_bucket_arns], sid="LockFile"
+                )
+            ),
         )
         IamRolePolicyAttachment(self, "deploy-power-user", role=self.deploy_role.name, policy_arn=POWER_USER)
         role_arns = f"arn:aws:iam::{p.account_id}:role/{p.name_prefix}-*"
         IamRolePolicy(
-            self, "deploy-iam", name="project-iam", role=self.deploy_role.id,
+            self,
+            "deploy-iam",
+            name="project-iam",
+            role=self.deploy_role.id,
             policy=policy(
-                allow([
-                    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-                    "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-                    "iam:ListRolePolicies", "iam:PassRole", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
-                    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
-                ], [role_arns], sid="ProjectRoles"),
-                allow(["iam:GetOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"],
-                      [self.provider.arn], sid="OidcProvider"),
+                allow(
+                    [
+                        "iam:AttachRolePolicy",
+                        "iam:CreateRole",
+                        "iam:DeleteRole",
+                        "iam:DeleteRolePolicy",
+                        "iam:DetachRolePolicy",
+                        "iam:GetRole",
+                        "iam:GetRolePolicy",
+                        "iam:ListAttachedRolePolicies",
+                        "iam:ListInstanceProfilesForRole",
+                        "iam:ListRolePolicies",
+                        "iam:PassRole",
+                        "iam:PutRolePolicy",
+                        "iam:TagRole",
+                        "iam:UntagRole",
+                        "iam:UpdateAssumeRolePolicy",
+                        "iam:UpdateRole",
+                    ],
+                    [role_arns],
+                    sid="ProjectRoles",
+                ),
+                allow(
+                    [
+                        "iam:GetOpenIDConnectProvider",
+                        "iam:TagOpenIDConnectProvider",
+                        "iam:UpdateOpenIDConnectProviderThumbprint",
+                    ],
+                    [self.provider.arn],
+                    sid="OidcProvider",
+                ),
             ),
         )
 
     def _role(self, id_: str, name: str, host: str, subject: str, p: CiAccessProps) -> IamRole:
         trust = {
             "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": self.provider.arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{host}:aud": p.audience}, "StringLike": {f"{host}:sub": subject}},
-            }],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": self.provider.arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {f"{host}:aud": p.audience}, "StringLike": {f"{host}:sub": subject}},
+                }
+            ],
         }
-        return IamRole(self, id_, name=name, assume_role_policy=json.dumps(trust), max_session_duration=3600, tags=p.tags)
+        return IamRole(
+            self, id_, name=name, assume_role_policy=json.dumps(trust), max_session_duration=3600, tags=p.tags
+        )

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cdktf import ITerraformDependable
-
 from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
 from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
     CodedeployDeploymentGroup,
+)
+from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
     CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup as TargetGroup,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -52,19 +53,30 @@ class CodeDeployBlueGreen(Construct):
         p = props
         self.application = CodedeployApp(self, "app", name=p.application_name, compute_platform="ECS", tags=p.tags)
         self.role = IamRole(
-            self, "role", name=p.role_name, tags=p.tags, assume_role_policy=trust_policy("codedeploy.amazonaws.com", p.account_id),
+            self,
+            "role",
+            name=p.role_name,
+            tags=p.tags,
+            assume_role_policy=trust_policy("codedeploy.amazonaws.com", p.account_id),
         )
         role_policy = IamRolePolicyAttachment(self, "role-ecs", role=self.role.name, policy_arn=CODEDEPLOY_ECS_POLICY)
         use_alarms = p.rollback_on_alarms and bool(p.alarm_names)
-        rollback_events = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"] + (["DEPLOYMENT_STOP_ON_ALARM"] if use_alarms else [])
+        rollback_events = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"] + (
+            ["DEPLOYMENT_STOP_ON_ALARM"] if use_alarms else []
+        )
         self.deployment_group = CodedeployDeploymentGroup(
-            self, "group", app_name=self.application.name, deployment_group_name=p.deployment_group_name,
-            service_role_arn=self.role.arn, deployment_config_name=p.deployment_config,
+            self,
+            "group",
+            app_name=self.application.name,
+            deployment_group_name=p.deployment_group_name,
+            service_role_arn=self.role.arn,
+            deployment_config_name=p.deployment_config,
             deployment_style={"deployment_option": "WITH_TRAFFIC_CONTROL", "deployment_type": "BLUE_GREEN"},
             blue_green_deployment_config={
                 "deployment_ready_option": {"action_on_timeout": "CONTINUE_DEPLOYMENT"},
                 "terminate_blue_instances_on_deployment_success": {
-                    "action": "TERMINATE", "termination_wait_time_in_minutes": p.termination_wait_minutes,
+                    "action": "TERMINATE",
+                    "termination_wait_time_in_minutes": p.termination_wait_minutes,
                 },
             },
             ecs_service={"cluster_name": p.cluster_name, "service_name": p.service_name},
@@ -72,7 +84,10 @@ class CodeDeployBlueGreen(Construct):
                 "target_group_pair_info": {
                     "prod_traffic_route": {"listener_arns": [p.production_listener_arn]},
                     "test_traffic_route": {"listener_arns": [p.test_listener_arn]},
-                    "target_group": [TargetGroup(name=p.blue_target_group_name), TargetGroup(name=p.green_target_group_name)],
+                    "target_group": [
+                        TargetGroup(name=p.blue_target_group_name),
+                        TargetGroup(name=p.green_target_group_name),
+                    ],
                 }
             },
             auto_rollback_configuration={"enabled": True, "events": rollback_events},

@@ -77,20 +77,33 @@ class EcsFargateService(Construct):
         super().__init__(scope, id_)
         p = props
         self.cluster = EcsCluster(
-            self, "cluster", name=p.cluster_name, setting=[EcsClusterSetting(name="containerInsights", value="enabled")], tags=p.tags,
+            self,
+            "cluster",
+            name=p.cluster_name,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            tags=p.tags,
         )
-        self.log_group = CloudwatchLogGroup(self, "logs", name=p.log_group_name, retention_in_days=p.log_retention_days, tags=p.tags)
+        self.log_group = CloudwatchLogGroup(
+            self, "logs", name=p.log_group_name, retention_in_days=p.log_retention_days, tags=p.tags
+        )
         self.execution_role, self.task_role = self._roles(p)
         td = p.task_definition
         self.task_definition = EcsTaskDefinition(
-            self, "task", family=td["family"], network_mode=td["networkMode"],
-            requires_compatibilities=td["requiresCompatibilities"], cpu=td["cpu"], memory=td["memory"],
-            execution_role_arn=self.execution_role.arn, task_role_arn=self.task_role.arn,
+            self,
+            "task",
+            family=td["family"],
+            network_mode=td["networkMode"],
+            requires_compatibilities=td["requiresCompatibilities"],
+            cpu=td["cpu"],
+            memory=td["memory"],
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
             runtime_platform={
                 "operating_system_family": td["runtimePlatform"]["operatingSystemFamily"],
                 "cpu_architecture": td["runtimePlatform"]["cpuArchitecture"],
             },
-            container_definitions=json.dumps(td["containerDefinitions"]), tags=p.tags,
+            container_definitions=json.dumps(td["containerDefinitions"]),
+            tags=p.tags,
         )
         blue_green = p.strategy == "blue_green"
         ignored = ["task_definition"]
@@ -109,15 +122,33 @@ class EcsFargateService(Construct):
             }
         )
         self.service = EcsService(
-            self, "service", name=p.service_name, cluster=self.cluster.arn, task_definition=self.task_definition.arn,
-            launch_type="FARGATE", platform_version="LATEST", desired_count=p.desired_count,
+            self,
+            "service",
+            name=p.service_name,
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            desired_count=p.desired_count,
             health_check_grace_period_seconds=p.health_check_grace_period_seconds,
-            network_configuration={"subnets": p.subnet_ids, "security_groups": [p.security_group_id], "assign_public_ip": p.assign_public_ip},
-            load_balancer=[EcsServiceLoadBalancer(
-                target_group_arn=p.target_group_arn, container_name=p.container_name, container_port=p.container_port,
-            )],
-            propagate_tags="SERVICE", enable_ecs_managed_tags=True, wait_for_steady_state=False, depends_on=p.depends_on,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored), tags=p.tags,
+            network_configuration={
+                "subnets": p.subnet_ids,
+                "security_groups": [p.security_group_id],
+                "assign_public_ip": p.assign_public_ip,
+            },
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=p.target_group_arn,
+                    container_name=p.container_name,
+                    container_port=p.container_port,
+                )
+            ],
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            depends_on=p.depends_on,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored),
+            tags=p.tags,
             **strategy_settings,
         )
         if p.autoscaled:
@@ -126,36 +157,61 @@ class EcsFargateService(Construct):
     def _roles(self, p: EcsServiceProps) -> tuple[IamRole, IamRole]:
         """Execution role (ECS agent: pull, log) and task role (the app) are kept separate."""
         execution = IamRole(
-            self, "execution-role", name=p.execution_role_name, tags=p.tags,
+            self,
+            "execution-role",
+            name=p.execution_role_name,
+            tags=p.tags,
             assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
         )
         repo_arn = f"arn:aws:ecr:{p.region}:{p.account_id}:repository/{p.image_repository}"
         IamRolePolicy(
-            self, "execution-policy", name="pull-image-write-logs", role=execution.id,
+            self,
+            "execution-policy",
+            name="pull-image-write-logs",
+            role=execution.id,
             policy=policy(
                 allow(["ecr:GetAuthorizationToken"], "*", sid="EcrToken"),
-                allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repo_arn], sid="PullImage"),
+                allow(
+                    ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    [repo_arn],
+                    sid="PullImage",
+                ),
                 allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteLogs"),
             ),
         )
         task = IamRole(
-            self, "task-role", name=p.task_role_name, tags=p.tags,
+            self,
+            "task-role",
+            name=p.task_role_name,
+            tags=p.tags,
             assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
         )
         return execution, task
 
     def _autoscaling(self, p: EcsServiceProps) -> None:
         target = AppautoscalingTarget(
-            self, "scaling-target", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{p.cluster_name}/{p.service_name}", min_capacity=p.min_count, max_capacity=p.max_count,
-            depends_on=[self.service], tags=p.tags,
+            self,
+            "scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{p.cluster_name}/{p.service_name}",
+            min_capacity=p.min_count,
+            max_capacity=p.max_count,
+            depends_on=[self.service],
+            tags=p.tags,
         )
         AppautoscalingPolicy(
-            self, "scaling-cpu", name=f"{p.service_name}-cpu-target", policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+            self,
+            "scaling-cpu",
+            name=f"{p.service_name}-cpu-target",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
             target_tracking_scaling_policy_configuration={
                 "target_value": p.cpu_target_percent,
                 "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"},
-                "scale_in_cooldown": 120, "scale_out_cooldown": 60,
+                "scale_in_cooldown": 120,
+                "scale_out_cooldown": 60,
             },
         )

@@ -33,15 +33,33 @@ class GitLabProject(Construct):
         p = props
         for protected, variables in ((False, p.variables), (True, p.protected_variables)):
             for key, value in sorted(variables.items()):
-                ProjectVariable(self, f"var-{key}", project=p.project_path, key=key, value=value, protected=protected, raw=True)
+                ProjectVariable(
+                    self, f"var-{key}", project=p.project_path, key=key, value=value, protected=protected, raw=True
+                )
         BranchProtection(
-            self, "protect-branch", project=p.project_path, branch=p.branch,
-            push_access_level="maintainer", merge_access_level="maintainer", allow_force_push=False,
+            self,
+            "protect-branch",
+            project=p.project_path,
+            branch=p.branch,
+            push_access_level="maintainer",
+            merge_access_level="maintainer",
+            allow_force_push=False,
         )
         schedule = PipelineSchedule(
-            self, "drift-schedule", project=p.project_path, description="Drift detection against the remote state",
-            ref=f"refs/heads/{p.branch}", cron=p.drift_cron, cron_timezone="UTC", active=True,
+            self,
+            "drift-schedule",
+            project=p.project_path,
+            description="Drift detection against the remote state",
+            ref=f"refs/heads/{p.branch}",
+            cron=p.drift_cron,
+            cron_timezone="UTC",
+            active=True,
         )
         PipelineScheduleVariable(
-            self, "drift-flag", project=p.project_path, pipeline_schedule_id=schedule.pipeline_schedule_id, key="DRIFT", value="true",
+            self,
+            "drift-flag",
+            project=p.project_path,
+            pipeline_schedule_id=schedule.pipeline_schedule_id,
+            key="DRIFT",
+            value="true",
         )

@@ -38,30 +38,61 @@ class Observability(Construct):
         lb = {"LoadBalancer": p.load_balancer_arn_suffix}
         self.alarms = [
             self._alarm(
-                "target-5xx", p, metric="HTTPCode_Target_5XX_Count", dimensions=lb, statistic="Sum",
-                threshold=p.http_5xx_threshold, description="Targets answer 5xx: a release is failing",
+                "target-5xx",
+                p,
+                metric="HTTPCode_Target_5XX_Count",
+                dimensions=lb,
+                statistic="Sum",
+                threshold=p.http_5xx_threshold,
+                description="Targets answer 5xx: a release is failing",
             )
         ]
         for color, suffix in p.target_group_arn_suffixes.items():
             self.alarms.append(
                 self._alarm(
-                    f"unhealthy-{color}", p, metric="UnHealthyHostCount", dimensions={**lb, "TargetGroup": suffix},
-                    statistic="Maximum", threshold=p.unhealthy_hosts_threshold, description=f"Unhealthy targets in {color}",
+                    f"unhealthy-{color}",
+                    p,
+                    metric="UnHealthyHostCount",
+                    dimensions={**lb, "TargetGroup": suffix},
+                    statistic="Maximum",
+                    threshold=p.unhealthy_hosts_threshold,
+                    description=f"Unhealthy targets in {color}",
                 )
             )
-        self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=p.name, dashboard_body=self._dashboard_body(p))
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard", dashboard_name=p.name, dashboard_body=self._dashboard_body(p)
+        )
 
     @property
     def alarm_names(self) -> list[str]:
         return [a.alarm_name for a in self.alarms]
 
-    def _alarm(self, what: str, p: ObservabilityProps, *, metric: str, dimensions: dict[str, str], statistic: str,
-               threshold: int, description: str) -> CloudwatchMetricAlarm:
+    def _alarm(
+        self,
+        what: str,
+        p: ObservabilityProps,
+        *,
+        metric: str,
+        dimensions: dict[str, str],
+        statistic: str,
+        threshold: int,
+        description: str,
+    ) -> CloudwatchMetricAlarm:
         return CloudwatchMetricAlarm(
-            self, what, alarm_name=f"{p.name}-{what}", alarm_description=description, namespace="AWS/ApplicationELB",
-            metric_name=metric, dimensions=dimensions, statistic=statistic, period=60,
-            evaluation_periods=p.evaluation_periods, threshold=threshold, comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching", tags=p.tags,
+            self,
+            what,
+            alarm_name=f"{p.name}-{what}",
+            alarm_description=description,
+            namespace="AWS/ApplicationELB",
+            metric_name=metric,
+            dimensions=dimensions,
+            statistic=statistic,
+            period=60,
+            evaluation_periods=p.evaluation_periods,
+            threshold=threshold,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            tags=p.tags,
         )
 
     @staticmethod
@@ -71,16 +102,30 @@ class Observability(Construct):
 
         def widget(title: str, metrics: list[list[str]], stat: str, x: int, y: int) -> dict:
             return {
-                "type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+                "type": "metric",
+                "x": x,
+                "y": y,
+                "width": 12,
+                "height": 6,
                 "properties": {"title": title, "region": p.region, "stat": stat, "period": 60, "metrics": metrics},
             }
 
-        healthy = [["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", s, *lb] for s in p.target_group_arn_suffixes.values()]
+        healthy = [
+            ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", s, *lb]
+            for s in p.target_group_arn_suffixes.values()
+        ]
         widgets = [
             widget("Requests", [["AWS/ApplicationELB", "RequestCount", *lb]], "Sum", 0, 0),
-            widget("5xx (target and ALB)", [
-                ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *lb], ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", *lb],
-            ], "Sum", 12, 0),
+            widget(
+                "5xx (target and ALB)",
+                [
+                    ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *lb],
+                    ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", *lb],
+                ],
+                "Sum",
+                12,
+                0,
+            ),
             widget("Target response time (p95)", [["AWS/ApplicationELB", "TargetResponseTime", *lb]], "p95", 0, 6),
             widget("Healthy hosts", healthy, "Minimum", 12, 6),
             widget("CPU", [["AWS/ECS", "CPUUtilization", *ecs]], "Average", 0, 12),

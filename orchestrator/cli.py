@@ -23,17 +23,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python main.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python main.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--environments", type=Path, default=ROOT / "environments", help="directory of <environment>.yaml files")
-    common.add_argument("--verbose", "-v", action="store_true", help="stream Terraform's output (always kept in the run's log files)")
+    common.add_argument(
+        "--environments", type=Path, default=ROOT / "environments", help="directory of <environment>.yaml files"
+    )
+    common.add_argument(
+        "--verbose", "-v", action="store_true", help="stream Terraform's output (always kept in the run's log files)"
+    )
 
     tf = argparse.ArgumentParser(add_help=False, parents=[common])
-    tf.add_argument("stacks", nargs="*", metavar="STACK", help="stacks to act on (default: every stack the target can deploy)")
-    tf.add_argument("--target", choices=["local", "aws"], default=default_target_name(),
-                    help="local: the embedded AWS emulator (default; env DEPLOY_TARGET); aws: real AWS")
+    tf.add_argument(
+        "stacks", nargs="*", metavar="STACK", help="stacks to act on (default: every stack the target can deploy)"
+    )
+    tf.add_argument(
+        "--target",
+        choices=["local", "aws"],
+        default=default_target_name(),
+        help="local: the embedded AWS emulator (default; env DEPLOY_TARGET); aws: real AWS",
+    )
     tf.add_argument("--lock-timeout", default="0s", help="how long to wait for a state lock (default 0s: fail fast)")
     tf.add_argument("--parallelism", type=int, default=4, help="stacks run at once (default 4)")
     tf.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -43,12 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.synth)
 
     p = sub.add_parser("plan", parents=[tf], help="init and plan; a summary per stack")
-    p.add_argument("--detailed-exitcode", action="store_true", help="exit 0 when no stack has changes, 2 when any has, 1 on error")
-    p.add_argument("--report", type=Path, help="write the GitLab terraform report {create, update, delete} to this file")
+    p.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 0 when no stack has changes, 2 when any has, 1 on error"
+    )
+    p.add_argument(
+        "--report", type=Path, help="write the GitLab terraform report {create, update, delete} to this file"
+    )
     p.add_argument("--plan-dir", type=Path, help="copy each stack's plan file and its text rendering here")
     p.set_defaults(func=commands.plan)
 
-    p = sub.add_parser("deploy", parents=[tf], help="bootstrap the state, plan, then apply in dependency order (--auto-approve: each stack as soon as its plan is ready)")
+    p = sub.add_parser(
+        "deploy",
+        parents=[tf],
+        help="bootstrap the state, plan, then apply in dependency order (--auto-approve: each stack as soon as its plan is ready)",
+    )
     p.add_argument("--auto-approve", action="store_true", help="apply without asking (pipelines)")
     p.set_defaults(func=commands.deploy)
 
@@ -61,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("drift", parents=[tf], help="detect changes made outside Terraform (exit 2 when found)")
     p.add_argument("--report", type=Path, help="write the JSON drift report (resources, attributes, code changes) here")
-    p.add_argument("--gitlab-report", type=Path, help="write the GitLab terraform report of the repairs {create, update, delete} here")
+    p.add_argument(
+        "--gitlab-report",
+        type=Path,
+        help="write the GitLab terraform report of the repairs {create, update, delete} here",
+    )
     p.set_defaults(func=commands.drift)
 
     p = sub.add_parser("local", help="the local AWS emulator's lifecycle")
@@ -105,7 +129,11 @@ def _on_interrupt(signum: int, frame: Any) -> None:
     first = not interrupted.is_set()
     n = interrupt_all()
     if first:
-        print(f"\ninterrupt: asked {n} running terraform process(es) to stop gracefully; no new stack will start "
-              "(Ctrl-C again to force)", file=sys.stderr, flush=True)
+        print(
+            f"\ninterrupt: asked {n} running terraform process(es) to stop gracefully; no new stack will start "
+            "(Ctrl-C again to force)",
+            file=sys.stderr,
+            flush=True,
+        )
     if n == 0:
         raise KeyboardInterrupt

@@ -128,7 +128,7 @@ def deploy(args: argparse.Namespace) -> int:
             _finish(s, plans, args.json, "deploy")
             print("error: a plan failed; nothing was applied", file=sys.stderr)
             return 1
-        changed = [n for n in s.selected if plans[n].counts and plans[n].counts.changes]
+        changed = [n for n in s.selected if plans[n].changed]
         if changed and not _confirm(s, changed, "apply"):
             return 1
 
@@ -158,7 +158,7 @@ def destroy(args: argparse.Namespace) -> int:
     if any(o.status != "ok" for o in plans.values()):
         _finish(s, plans, args.json, "destroy")
         return 1
-    changed = [n for n in s.selected if plans[n].counts and plans[n].counts.changes]
+    changed = [n for n in s.selected if plans[n].changed]
     if changed and not args.auto_approve and not _confirm(s, changed, "destroy"):
         return 1
 
@@ -196,13 +196,13 @@ def output(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
-    from orchestrator.drift import detect  # noqa: PLC0415
+    from orchestrator.drift import detect
 
     return detect(open_session(args, "drift"), args)
 
 
 def local(args: argparse.Namespace) -> int:
-    from orchestrator.local import emulator  # noqa: PLC0415
+    from orchestrator.local import emulator
 
     if args.action == "start":
         account = load_project(ROOT).settings.aws.account_id
@@ -235,9 +235,14 @@ def _confirm(s: Session, changed: list[str], verb: str) -> bool:
     for name in changed:
         print(s.runner(name).show_text())
     if not sys.stdin.isatty():
-        print(f"error: refusing to {verb} {', '.join(changed)} without confirmation; rerun with --auto-approve", file=sys.stderr)
+        print(
+            f"error: refusing to {verb} {', '.join(changed)} without confirmation; rerun with --auto-approve",
+            file=sys.stderr,
+        )
         return False
-    answer = input(f"{verb.capitalize()} the changes above to {', '.join(changed)} on the {s.target.name} target? [y/N] ")
+    answer = input(
+        f"{verb.capitalize()} the changes above to {', '.join(changed)} on the {s.target.name} target? [y/N] "
+    )
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -252,11 +257,16 @@ def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: st
                 except Exception as exc:  # noqa: BLE001 - outputs are a courtesy after a deploy
                     values[name] = {"error": str(exc)}
     if as_json:
-        _emit({
-            "command": command, "target": s.target.name, "logs": str(s.ctx.log_dir),
-            "stacks": [o.to_json() for o in outcomes.values()],
-            "skipped": s.skipped, "outputs": values,
-        })
+        _emit(
+            {
+                "command": command,
+                "target": s.target.name,
+                "logs": str(s.ctx.log_dir),
+                "stacks": [o.to_json() for o in outcomes.values()],
+                "skipped": s.skipped,
+                "outputs": values,
+            }
+        )
         return
     print(f"\n{'STACK':<12} {'STATUS':<8} {'CHANGES':<14} {'TIME':>7}  DETAIL")
     for o in outcomes.values():

@@ -78,10 +78,15 @@ def classify(stack: str, plan: dict[str, Any]) -> StackDrift:
             # the planned change comes from the code.
             result.code_changes.append({"address": rc["address"], "actions": actions})
             continue
-        result.drifted.append(Drifted(
-            address=rc["address"], type=rc["type"], change="deleted" if deleted else "modified", repair=actions,
-            attributes=attributes,
-        ))
+        result.drifted.append(
+            Drifted(
+                address=rc["address"],
+                type=rc["type"],
+                change="deleted" if deleted else "modified",
+                repair=actions,
+                attributes=attributes,
+            )
+        )
     return result
 
 
@@ -100,7 +105,10 @@ def _attributes(drift: dict[str, Any], planned: dict[str, Any]) -> list[Attribut
         before, after = old.get(name), now.get(name)
         if isinstance(before, list) and isinstance(after, list):  # rules, blocks: show only what differs
             name = f"{name} (differing items)"
-            before, after = [_compact(x) for x in before if x not in after], [_compact(x) for x in after if x not in before]
+            before, after = (
+                [_compact(x) for x in before if x not in after],
+                [_compact(x) for x in after if x not in before],
+            )
         hidden = _sensitive(secret.get(name.split(" ")[0]))
         changed.append(Attribute(name, REDACTED if hidden else _short(before), REDACTED if hidden else _short(after)))
     return changed
@@ -169,11 +177,16 @@ def detect(session: Any, args: argparse.Namespace) -> int:
 def _print(found: dict[str, StackDrift], errors: dict[str, str], skipped: dict[str, str]) -> None:
     for name, d in found.items():
         if not d.drifted:
-            print(f"{name}: no drift" + (f" ({len(d.code_changes)} pending code change(s), not drift)" if d.code_changes else ""))
+            print(
+                f"{name}: no drift"
+                + (f" ({len(d.code_changes)} pending code change(s), not drift)" if d.code_changes else "")
+            )
         for item in d.drifted:
             print(f"{name}: DRIFT {item.address} {item.change} outside Terraform (repair: {'/'.join(item.repair)})")
             for attr in item.attributes:
-                print(f"    {attr.name}: {json.dumps(attr.before, default=str)} -> {json.dumps(attr.after, default=str)}")
+                print(
+                    f"    {attr.name}: {json.dumps(attr.before, default=str)} -> {json.dumps(attr.after, default=str)}"
+                )
         for change in d.code_changes:
             print(f"{name}: code change (not drift) {change['address']} {'/'.join(change['actions'])}")
     for name, error in errors.items():

@@ -7,9 +7,9 @@ run was interrupted), the stack is skipped and says why.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 from orchestrator.stacks import Stack
 from orchestrator.terraform import Counts, interrupted
@@ -24,6 +24,10 @@ class Outcome:
     seconds: float = 0.0
     detail: str = ""
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.counts and self.counts.changes)
+
     def to_json(self) -> dict:
         data = {"stack": self.stack, "status": self.status, "seconds": round(self.seconds, 1), "detail": self.detail}
         if self.counts is not None:
@@ -31,11 +35,18 @@ class Outcome:
         return data
 
 
-def run_stacks(names: list[str], stacks: dict[str, Stack], work: Callable[[str], Outcome], *,
-               ordered: bool = True, reverse: bool = False, parallelism: int = 4) -> dict[str, Outcome]:
+def run_stacks(
+    names: list[str],
+    stacks: dict[str, Stack],
+    work: Callable[[str], Outcome],
+    *,
+    ordered: bool = True,
+    reverse: bool = False,
+    parallelism: int = 4,
+) -> dict[str, Outcome]:
     """`reverse` runs dependants first (destroy)."""
     selected = set(names)
-    waits_for = {n: set() for n in names}
+    waits_for: dict[str, set[str]] = {n: set() for n in names}
     if ordered:
         for n in names:
             for dep in stacks[n].dependencies:

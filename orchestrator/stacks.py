@@ -27,7 +27,9 @@ def read_stacks(outdir: Path) -> dict[str, Stack]:
         workdir = outdir / entry["workingDirectory"]
         config = json.loads((workdir / "cdk.tf.json").read_text())
         stacks[name] = Stack(
-            name=name, workdir=workdir, dependencies=tuple(entry.get("dependencies", [])),
+            name=name,
+            workdir=workdir,
+            dependencies=tuple(entry.get("dependencies", [])),
             providers=tuple(sorted(config.get("provider", {}))),
         )
     return stacks

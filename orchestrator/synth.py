@@ -59,8 +59,9 @@ def inputs_digest(root: Path, environments_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def synthesize(root: Path = ROOT, outdir: Path | None = None, environments_dir: Path | None = None,
-               force: bool = False) -> SynthResult:
+def synthesize(
+    root: Path = ROOT, outdir: Path | None = None, environments_dir: Path | None = None, force: bool = False
+) -> SynthResult:
     """Raises config.ConfigError before anything is written when the config is invalid."""
     outdir = Path(outdir or os.environ.get("CDKTF_OUTDIR") or root / "cdktf.out")
     env_dir = Path(environments_dir or root / "environments")
@@ -87,7 +88,10 @@ def synthesize(root: Path = ROOT, outdir: Path | None = None, environments_dir: 
 def _synthesize_in_child(root: Path, outdir: Path, environments_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "orchestrator.synth", str(root), str(outdir), str(environments_dir)],
-        cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
@@ -97,7 +101,7 @@ def _synthesize_in_child(root: Path, outdir: Path, environments_dir: Path) -> No
 def _child(root: Path, outdir: Path, environments_dir: Path) -> None:
     summary = ""
     try:
-        from stacks.app import build_app  # noqa: PLC0415 - the jsii runtime starts here, in the child only
+        from stacks.app import build_app  # the jsii runtime starts here, in the child only
 
         build_app(load_project(root, environments_dir), outdir).synth()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which names it

@@ -50,7 +50,7 @@ class Target:
         return None
 
     def client(self, service: str, region: str):
-        import boto3  # noqa: PLC0415
+        import boto3
 
         return boto3.client(service, region_name=region)
 
@@ -74,10 +74,23 @@ class Target:
                 s3.create_bucket(**kwargs)
                 done.append(loc.bucket)
             s3.put_bucket_versioning(Bucket=loc.bucket, VersioningConfiguration={"Status": "Enabled"})
-            s3.put_bucket_encryption(Bucket=loc.bucket, ServerSideEncryptionConfiguration={"Rules": [
-                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
-            s3.put_public_access_block(Bucket=loc.bucket, PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+            s3.put_bucket_encryption(
+                Bucket=loc.bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}
+                    ]
+                },
+            )
+            s3.put_public_access_block(
+                Bucket=loc.bucket,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
         return done
 
 
@@ -87,8 +100,8 @@ class AwsTarget(Target):
     name = "aws"
 
     def prepare(self) -> None:
-        import boto3  # noqa: PLC0415
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
 
         s = self.project.settings
         session = boto3.Session()
@@ -127,7 +140,7 @@ class LocalTarget(Target):
         return None
 
     def prepare(self) -> None:
-        from orchestrator.local import emulator  # noqa: PLC0415
+        from orchestrator.local import emulator
 
         account = self.project.settings.aws.account_id
         try:
@@ -150,7 +163,7 @@ class LocalTarget(Target):
         """The emulator's endpoint for every service comes from AWS_ENDPOINT_URL, not the provider's
         `endpoints` block: validating that block costs the AWS provider ~2.5 s of CPU in every
         plan and apply (measured: staging plan 6.3 s -> 3.8 s)."""
-        from orchestrator.local.emulator import LOCAL_CREDENTIALS  # noqa: PLC0415
+        from orchestrator.local.emulator import LOCAL_CREDENTIALS
 
         env = {**LOCAL_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true"}
         if self.endpoint:
@@ -159,25 +172,37 @@ class LocalTarget(Target):
 
     def backend_config(self) -> dict[str, Any]:
         return {
-            "use_path_style": True, "skip_credentials_validation": True, "skip_region_validation": True,
+            "use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_region_validation": True,
             "skip_metadata_api_check": True,
         }
 
     def override(self) -> dict[str, Any]:
-        return {"provider": {"aws": {
-            "skip_credentials_validation": True, "skip_metadata_api_check": "true", "skip_region_validation": True,
-            "s3_use_path_style": True,
-            # A 500 from the emulator must fail fast, not retry for 15 minutes.
-            "max_retries": 2,
-        }}}
+        return {
+            "provider": {
+                "aws": {
+                    "skip_credentials_validation": True,
+                    "skip_metadata_api_check": "true",
+                    "skip_region_validation": True,
+                    "s3_use_path_style": True,
+                    # A 500 from the emulator must fail fast, not retry for 15 minutes.
+                    "max_retries": 2,
+                }
+            }
+        }
 
     def client(self, service: str, region: str):
-        import boto3  # noqa: PLC0415
+        import boto3
 
         creds = self.env()
         return boto3.client(
-            service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"], aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=creds.get("AWS_SESSION_TOKEN"),
         )
 
 

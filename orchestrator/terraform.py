@@ -74,7 +74,7 @@ class Counts:
         return f"+{self.create} ~{self.update} -{self.delete}"
 
     @staticmethod
-    def total(counts: "Iterable[Counts | None]") -> "Counts":
+    def total(counts: Iterable[Counts | None]) -> Counts:
         present = [c for c in counts if c]
         return Counts(sum(c.create for c in present), sum(c.update for c in present), sum(c.delete for c in present))
 
@@ -125,7 +125,11 @@ def terraform_env(cache_dir: Path, extra: dict[str, str] | None = None) -> dict[
     plugins = cache_dir / "plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     env = {
-        **os.environ, **(extra or {}), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
+        **os.environ,
+        **(extra or {}),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
         "TF_PLUGIN_CACHE_DIR": str(plugins),
         # Terraform and its providers are short-lived Go processes: collecting garbage half as
         # often cuts a plan's CPU by ~17% for ~12% more memory (measured; 400 saves little more).
@@ -175,7 +179,12 @@ class StackRunner:
         for name, text in files.items():
             (self.workdir / name).write_text(text)
         # Init reads the terraform block (backend, providers), module sources and the target's files.
-        reads = [config.get("terraform"), config.get("module"), files.get("target_override.tf.json"), files.get("target.tfbackend")]
+        reads = [
+            config.get("terraform"),
+            config.get("module"),
+            files.get("target_override.tf.json"),
+            files.get("target.tfbackend"),
+        ]
         digest = hashlib.sha256(json.dumps(reads, sort_keys=True).encode()).hexdigest()
         marker = self.workdir / ".init-sha256"
         if (self.workdir / ".terraform").is_dir() and marker.is_file() and marker.read_text() == digest:
@@ -192,8 +201,14 @@ class StackRunner:
         marker.write_text(digest)
 
     def plan(self, destroy: bool = False) -> Counts:
-        args = ["plan", "-json", "-input=false", f"-lock-timeout={self.ctx.lock_timeout}", "-detailed-exitcode",
-                f"-out={self.plan_file}"]
+        args = [
+            "plan",
+            "-json",
+            "-input=false",
+            f"-lock-timeout={self.ctx.lock_timeout}",
+            "-detailed-exitcode",
+            f"-out={self.plan_file}",
+        ]
         if destroy:
             args.append("-destroy")
         code, out = self._run("plan", args, ok=(0, 2), json_lines=True)
@@ -207,21 +222,30 @@ class StackRunner:
         return self._run("show", ["show", "-no-color", str(self.plan_file)], quiet=True)[1]
 
     def apply(self) -> None:
-        self._run("apply", ["apply", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", str(self.plan_file)])
+        self._run(
+            "apply",
+            ["apply", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", str(self.plan_file)],
+        )
 
     def outputs(self) -> dict[str, Any]:
         _, out = self._run("output", ["output", "-json", "-no-color"], quiet=True)
         return {k: v.get("value") for k, v in json.loads(out or "{}").items()}
 
-    def _run(self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False,
-             json_lines: bool = False) -> tuple[int, str]:
+    def _run(
+        self, step: str, args: list[str], ok: tuple[int, ...] = (0,), quiet: bool = False, json_lines: bool = False
+    ) -> tuple[int, str]:
         """`quiet` keeps stdout out of the log (it is data); `json_lines` logs it as text (see `readable`)."""
         log = self.ctx.log_dir / f"{self.stack.name}.{step}.log"
         if interrupted.is_set():
             raise TerraformError(self.stack.name, step, "interrupted before it started")
         proc = subprocess.Popen(
-            ["terraform", *args], cwd=self.workdir, env=self.ctx.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if not quiet else subprocess.PIPE, text=True, start_new_session=True,
+            ["terraform", *args],
+            cwd=self.workdir,
+            env=self.ctx.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if not quiet else subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         with _children_lock:
             _children.add(proc)
@@ -260,8 +284,10 @@ class StackRunner:
 def _lock_message(text: str) -> str:
     info = {k: v.strip() for k, v in re.findall(r"^\s*(ID|Path|Operation|Who|Created):\s*(.*)$", text, re.M)}
     who = info.get("Who", "unknown holder")
-    return (f"the state is locked by {who} (operation {info.get('Operation', '?')}, since {info.get('Created', '?')}, "
-            f"lock ID {info.get('ID', '?')}); wait for it, rerun with --lock-timeout 5m, or `terraform force-unlock` if it is stale")
+    return (
+        f"the state is locked by {who} (operation {info.get('Operation', '?')}, since {info.get('Created', '?')}, "
+        f"lock ID {info.get('ID', '?')}); wait for it, rerun with --lock-timeout 5m, or `terraform force-unlock` if it is stale"
+    )
 
 
 def _last_error(text: str) -> str:
@@ -274,7 +300,9 @@ def _providers_cached(config: dict[str, Any], plugins: Path) -> bool:
     for spec in ((config.get("terraform") or {}).get("required_providers") or {}).values():
         source, version = spec.get("source", ""), spec.get("version", "")
         parts = source.split("/")
-        address = {1: ["registry.terraform.io", "hashicorp", *parts], 2: ["registry.terraform.io", *parts]}.get(len(parts), parts)
+        address = {1: ["registry.terraform.io", "hashicorp", *parts], 2: ["registry.terraform.io", *parts]}.get(
+            len(parts), parts
+        )
         if not re.fullmatch(r"\d+\.\d+\.\d+", version) or not plugins.joinpath(*address, version).is_dir():
             return False
     return True

@@ -14,7 +14,10 @@ class AwsStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, *, aws: Aws, state: State, tags: dict[str, str]):
         super().__init__(scope, id_)
         AwsProvider(
-            self, "aws", region=aws.region, allowed_account_ids=[aws.account_id],
+            self,
+            "aws",
+            region=aws.region,
+            allowed_account_ids=[aws.account_id],
             default_tags=[AwsProviderDefaultTags(tags={**tags, "stack": id_})],
         )
         remote_state(self, RemoteStateProps(bucket=state.bucket, key=state.key, region=state.region or aws.region))

@@ -23,52 +23,112 @@ class EnvironmentStack(AwsStack):
         names = names_for(settings, env)
         svc, dep = env.service, env.deployment
         public_ports, internal_ports = listener_ports(
-            dep.strategy, env.listener.port, dep.blue_green.test_listener_port, env.listener.certificate_arn,
+            dep.strategy,
+            env.listener.port,
+            dep.blue_green.test_listener_port,
+            env.listener.certificate_arn,
         )
-        network = Network(self, "network", NetworkProps(
-            name=names.prefix, account_id=env.aws.account_id, vpc_cidr=env.network.vpc_cidr,
-            availability_zones=env.network.availability_zones, public_subnets=env.network.public_subnets,
-            private_subnets=env.network.private_subnets, container_port=svc.container_port,
-            public_ports=public_ports, internal_ports=internal_ports,
-            tasks_in_public_subnets=env.network.tasks_in_public_subnets, flow_log_retention_days=env.log_retention_days,
-        ))
-        alb = Alb(self, "alb", AlbProps(
-            name=names.alb, strategy=dep.strategy, vpc_id=network.vpc.id, subnet_ids=[s.id for s in network.public_subnets],
-            security_group_id=network.alb_security_group.id, container_port=svc.container_port,
-            health_check_path=svc.health_check_path, listener_port=env.listener.port,
-            test_listener_port=dep.blue_green.test_listener_port, certificate_arn=env.listener.certificate_arn,
-            ssl_policy=env.listener.ssl_policy,
-        ))
-        ecs = EcsFargateService(self, "ecs", EcsServiceProps(
-            cluster_name=names.cluster, service_name=names.ecs_service, execution_role_name=names.execution_role,
-            task_role_name=names.task_role, account_id=env.aws.account_id, region=env.aws.region,
-            task_definition=task_definition(settings, env, image_uri(settings, env, svc.image_tag)),
-            log_group_name=names.log_group, log_retention_days=env.log_retention_days, image_repository=svc.image_repository,
-            subnet_ids=network.task_subnet_ids, security_group_id=network.task_security_group.id,
-            assign_public_ip=env.network.tasks_in_public_subnets, target_group_arn=alb.first_target_group.arn,
-            container_name=names.container, container_port=svc.container_port, strategy=dep.strategy,
-            rolling=RollingSettings(**dep.rolling.model_dump()), desired_count=svc.desired_count,
-            min_count=svc.min_count, max_count=svc.max_count, cpu_target_percent=svc.cpu_target_percent,
-            depends_on=[alb.production_listener],
-        ))
-        observability = Observability(self, "observability", ObservabilityProps(
-            name=names.prefix, region=env.aws.region, load_balancer_arn_suffix=alb.lb.arn_suffix,
-            target_group_arn_suffixes={c: tg.arn_suffix for c, tg in alb.target_groups.items()},
-            cluster_name=names.cluster, service_name=names.ecs_service,
-            http_5xx_threshold=env.alarms.http_5xx_threshold, unhealthy_hosts_threshold=env.alarms.unhealthy_hosts_threshold,
-            evaluation_periods=env.alarms.evaluation_periods,
-        ))
+        network = Network(
+            self,
+            "network",
+            NetworkProps(
+                name=names.prefix,
+                account_id=env.aws.account_id,
+                vpc_cidr=env.network.vpc_cidr,
+                availability_zones=env.network.availability_zones,
+                public_subnets=env.network.public_subnets,
+                private_subnets=env.network.private_subnets,
+                container_port=svc.container_port,
+                public_ports=public_ports,
+                internal_ports=internal_ports,
+                tasks_in_public_subnets=env.network.tasks_in_public_subnets,
+                flow_log_retention_days=env.log_retention_days,
+            ),
+        )
+        alb = Alb(
+            self,
+            "alb",
+            AlbProps(
+                name=names.alb,
+                strategy=dep.strategy,
+                vpc_id=network.vpc.id,
+                subnet_ids=[s.id for s in network.public_subnets],
+                security_group_id=network.alb_security_group.id,
+                container_port=svc.container_port,
+                health_check_path=svc.health_check_path,
+                listener_port=env.listener.port,
+                test_listener_port=dep.blue_green.test_listener_port,
+                certificate_arn=env.listener.certificate_arn,
+                ssl_policy=env.listener.ssl_policy,
+            ),
+        )
+        ecs = EcsFargateService(
+            self,
+            "ecs",
+            EcsServiceProps(
+                cluster_name=names.cluster,
+                service_name=names.ecs_service,
+                execution_role_name=names.execution_role,
+                task_role_name=names.task_role,
+                account_id=env.aws.account_id,
+                region=env.aws.region,
+                task_definition=task_definition(settings, env, image_uri(settings, env, svc.image_tag)),
+                log_group_name=names.log_group,
+                log_retention_days=env.log_retention_days,
+                image_repository=svc.image_repository,
+                subnet_ids=network.task_subnet_ids,
+                security_group_id=network.task_security_group.id,
+                assign_public_ip=env.network.tasks_in_public_subnets,
+                target_group_arn=alb.first_target_group.arn,
+                container_name=names.container,
+                container_port=svc.container_port,
+                strategy=dep.strategy,
+                rolling=RollingSettings(**dep.rolling.model_dump()),
+                desired_count=svc.desired_count,
+                min_count=svc.min_count,
+                max_count=svc.max_count,
+                cpu_target_percent=svc.cpu_target_percent,
+                depends_on=[alb.production_listener],
+            ),
+        )
+        observability = Observability(
+            self,
+            "observability",
+            ObservabilityProps(
+                name=names.prefix,
+                region=env.aws.region,
+                load_balancer_arn_suffix=alb.lb.arn_suffix,
+                target_group_arn_suffixes={c: tg.arn_suffix for c, tg in alb.target_groups.items()},
+                cluster_name=names.cluster,
+                service_name=names.ecs_service,
+                http_5xx_threshold=env.alarms.http_5xx_threshold,
+                unhealthy_hosts_threshold=env.alarms.unhealthy_hosts_threshold,
+                evaluation_periods=env.alarms.evaluation_periods,
+            ),
+        )
         if dep.strategy == "blue_green":
             bg = dep.blue_green
-            CodeDeployBlueGreen(self, "codedeploy", CodeDeployProps(
-                application_name=names.codedeploy_app, deployment_group_name=names.codedeploy_group,
-                role_name=names.codedeploy_role, account_id=env.aws.account_id, cluster_name=names.cluster,
-                service_name=names.ecs_service, production_listener_arn=alb.listener_arns["production"],
-                test_listener_arn=alb.listener_arns["test"], blue_target_group_name=alb.target_groups["blue"].name,
-                green_target_group_name=alb.target_groups["green"].name, deployment_config=bg.deployment_config,
-                termination_wait_minutes=bg.termination_wait_minutes, alarm_names=observability.alarm_names,
-                rollback_on_alarms=bg.rollback_on_alarms, depends_on=[ecs.service],
-            ))
+            CodeDeployBlueGreen(
+                self,
+                "codedeploy",
+                CodeDeployProps(
+                    application_name=names.codedeploy_app,
+                    deployment_group_name=names.codedeploy_group,
+                    role_name=names.codedeploy_role,
+                    account_id=env.aws.account_id,
+                    cluster_name=names.cluster,
+                    service_name=names.ecs_service,
+                    production_listener_arn=alb.listener_arns["production"],
+                    test_listener_arn=alb.listener_arns["test"],
+                    blue_target_group_name=alb.target_groups["blue"].name,
+                    green_target_group_name=alb.target_groups["green"].name,
+                    deployment_config=bg.deployment_config,
+                    termination_wait_minutes=bg.termination_wait_minutes,
+                    alarm_names=observability.alarm_names,
+                    rollback_on_alarms=bg.rollback_on_alarms,
+                    depends_on=[ecs.service],
+                ),
+            )
         scheme = "https" if env.listener.certificate_arn else "http"
         TerraformOutput(self, "url", value=f"{scheme}://{alb.lb.dns_name}")
         TerraformOutput(self, "cluster", value=ecs.cluster.name)

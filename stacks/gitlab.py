@@ -23,11 +23,19 @@ class GitLabStack(TerraformStack):
         remote_state(self, RemoteStateProps(bucket=state.bucket, key=state.key, region=state.region or s.aws.region))
         names = ReleaseNames(s.name)
         role = lambda name: f"arn:aws:iam::{s.aws.account_id}:role/{name}"  # noqa: E731
-        GitLabProject(self, "project", GitLabProjectProps(
-            project_path=s.gitlab.project_path, branch=s.gitlab.branch, drift_cron=s.gitlab.drift_schedule,
-            variables={
-                "AWS_REGION": s.aws.region, "AWS_PLAN_ROLE_ARN": role(names.ci_plan_role),
-                "TF_STATE_BUCKET": s.state.bucket, "OIDC_AUDIENCE": s.gitlab.audience,
-            },
-            protected_variables={"AWS_DEPLOY_ROLE_ARN": role(names.ci_deploy_role)},
-        ))
+        GitLabProject(
+            self,
+            "project",
+            GitLabProjectProps(
+                project_path=s.gitlab.project_path,
+                branch=s.gitlab.branch,
+                drift_cron=s.gitlab.drift_schedule,
+                variables={
+                    "AWS_REGION": s.aws.region,
+                    "AWS_PLAN_ROLE_ARN": role(names.ci_plan_role),
+                    "TF_STATE_BUCKET": s.state.bucket,
+                    "OIDC_AUDIENCE": s.gitlab.audience,
+                },
+                protected_variables={"AWS_DEPLOY_ROLE_ARN": role(names.ci_deploy_role)},
+            ),
+        )

@@ -22,25 +22,54 @@ class ReleaseStack(AwsStack):
         stages = []
         for env in project.environments:
             n = names_for(s, env)
-            stages.append(DeployStage(
-                environment=env.name, strategy=env.strategy, cluster_name=n.cluster, service_name=n.ecs_service,
-                codedeploy_application=n.codedeploy_app, codedeploy_group=n.codedeploy_group,
-                task_role_arns=[n.role_arn(env.aws.account_id, r) for r in (n.task_role, n.execution_role)],
-                approval_emails=list(env.release.approval_emails),
-            ))
-        pipeline = ReleasePipeline(self, "release", PipelineProps(
-            account_id=s.aws.account_id, region=s.aws.region, pipeline_name=names.pipeline,
-            repository_name=project.image_repository, artifact_bucket_prefix=names.artifact_bucket_prefix,
-            build_project_name=names.build_project, test_project_name=names.test_project, build_role_name=names.build_role,
-            pipeline_role_name=names.pipeline_role, connection_name=names.connection, approval_topic_prefix=names.approval_topic,
-            gitlab_project_path=s.gitlab.project_path, branch=s.gitlab.branch, stages=stages,
-        ))
+            stages.append(
+                DeployStage(
+                    environment=env.name,
+                    strategy=env.deployment.strategy,
+                    cluster_name=n.cluster,
+                    service_name=n.ecs_service,
+                    codedeploy_application=n.codedeploy_app,
+                    codedeploy_group=n.codedeploy_group,
+                    task_role_arns=[n.role_arn(env.aws.account_id, r) for r in (n.task_role, n.execution_role)],
+                    approval_emails=list(env.release.approval_emails),
+                )
+            )
+        pipeline = ReleasePipeline(
+            self,
+            "release",
+            PipelineProps(
+                account_id=s.aws.account_id,
+                region=s.aws.region,
+                pipeline_name=names.pipeline,
+                repository_name=project.image_repository,
+                artifact_bucket_prefix=names.artifact_bucket_prefix,
+                build_project_name=names.build_project,
+                test_project_name=names.test_project,
+                build_role_name=names.build_role,
+                pipeline_role_name=names.pipeline_role,
+                connection_name=names.connection,
+                approval_topic_prefix=names.approval_topic,
+                gitlab_project_path=s.gitlab.project_path,
+                branch=s.gitlab.branch,
+                stages=stages,
+            ),
+        )
         state_buckets = sorted({s.state.bucket, *(e.state.bucket for e in project.environments)})
-        ci = CiAccess(self, "ci-access", CiAccessProps(
-            account_id=s.aws.account_id, gitlab_url=s.gitlab.url, project_path=s.gitlab.project_path, branch=s.gitlab.branch,
-            audience=s.gitlab.audience, plan_role_name=names.ci_plan_role, deploy_role_name=names.ci_deploy_role,
-            state_bucket_arns=[f"arn:aws:s3:::{b}" for b in state_buckets], name_prefix=s.name,
-        ))
+        ci = CiAccess(
+            self,
+            "ci-access",
+            CiAccessProps(
+                account_id=s.aws.account_id,
+                gitlab_url=s.gitlab.url,
+                project_path=s.gitlab.project_path,
+                branch=s.gitlab.branch,
+                audience=s.gitlab.audience,
+                plan_role_name=names.ci_plan_role,
+                deploy_role_name=names.ci_deploy_role,
+                state_bucket_arns=[f"arn:aws:s3:::{b}" for b in state_buckets],
+                name_prefix=s.name,
+            ),
+        )
         TerraformOutput(self, "ecr_repository_url", value=pipeline.repository.repository_url)
         TerraformOutput(self, "pipeline", value=pipeline.pipeline.name)
         TerraformOutput(self, "gitlab_connection_arn", value=pipeline.connection.arn)

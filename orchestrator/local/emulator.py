@@ -185,16 +185,12 @@ def start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             (directory / STATE_FILE).unlink(missing_ok=True)
-            raise EmulatorError(
-                f"emulator exited with code {process.returncode}; {log}:\n{_log_tail(log)}"
-            )
+            raise EmulatorError(f"emulator exited with code {process.returncode}; {log}:\n{_log_tail(log)}")
         if _answers(endpoint, timeout=1.0):
             return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid)
         time.sleep(0.2)
     stop(directory)
-    raise EmulatorError(
-        f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{_log_tail(log)}"
-    )
+    raise EmulatorError(f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{_log_tail(log)}")
 
 
 def stop(state_dir: Path = DEFAULT_STATE_DIR, grace: float = 5.0) -> bool:

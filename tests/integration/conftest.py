@@ -30,20 +30,37 @@ class Deployed:
     _clients: dict = field(default_factory=dict)
 
     def run(self, *args: str, timeout: float = 900, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=timeout, **kwargs)
+        return subprocess.run(
+            [sys.executable, "main.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "main.py", *args], cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            [sys.executable, "main.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
 
     def client(self, service: str):
         if service not in self._clients:
             import boto3
 
             self._clients[service] = boto3.client(
-                service, region_name=self.region, endpoint_url=self.endpoint, aws_access_key_id="testing",
-                aws_secret_access_key="testing", aws_session_token="testing",
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                aws_session_token="testing",
             )
         return self._clients[service]
 

@@ -41,18 +41,26 @@ def test_resources_really_exist_in_the_emulator(deployed):
     assert staging["deploymentController"]["type"] == "ECS"
     assert staging["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     group = deployed.client("codedeploy").get_deployment_group(
-        applicationName="acme-web-production", deploymentGroupName="acme-web-production-web")["deploymentGroupInfo"]
+        applicationName="acme-web-production", deploymentGroupName="acme-web-production-web"
+    )["deploymentGroupInfo"]
     assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
     pipeline = deployed.client("codepipeline").get_pipeline(name="acme-web-release")["pipeline"]
     assert [s["name"] for s in pipeline["stages"]] == [
-        "Source", "Build", "Deploy-Staging", "Approval-Production", "Deploy-Production"]
+        "Source",
+        "Build",
+        "Deploy-Staging",
+        "Approval-Production",
+        "Deploy-Production",
+    ]
 
 
 def test_second_plan_reports_no_changes(deployed):
     result = deployed.run("plan", "--detailed-exitcode", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     stacks = json.loads(result.stdout)["stacks"]
-    assert {s["stack"]: s["changes"] for s in stacks} == {n: {"create": 0, "update": 0, "delete": 0} for n in AWS_STACKS}
+    assert {s["stack"]: s["changes"] for s in stacks} == {
+        n: {"create": 0, "update": 0, "delete": 0} for n in AWS_STACKS
+    }
 
 
 def test_second_deploy_changes_nothing(deployed):
@@ -66,8 +74,12 @@ def test_deploy_without_approval_and_without_a_terminal_refuses(deployed):
     result = deployed.run("deploy", "staging", stdin=None)
     assert result.returncode == 1
     assert "rerun with --auto-approve" in result.stderr
-    assert deployed.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/acme-web-staging/web")[
-        "logGroups"][0]["retentionInDays"] == 1  # nothing was applied
+    assert (
+        deployed.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/acme-web-staging/web")["logGroups"][0][
+            "retentionInDays"
+        ]
+        == 1
+    )  # nothing was applied
     deployed.deploy("staging")
 
 

@@ -8,8 +8,8 @@ Each case changes one thing with boto3 against the running emulator, asserts tha
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -30,8 +30,10 @@ def _alb_arn(aws, name: str) -> str:
 
 def add_ingress(aws):
     group = _group(aws, "acme-web-staging-tasks")
-    aws("ec2").authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    aws("ec2").authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
 
 
 def remove_ingress(aws):
@@ -45,7 +47,9 @@ def scale_rolling_service(aws):
 
 
 def change_tag(aws):
-    aws("ecs").tag_resource(resourceArn=_cluster_arn(aws, "acme-web-staging"), tags=[{"key": "environment", "value": "prod"}])
+    aws("ecs").tag_resource(
+        resourceArn=_cluster_arn(aws, "acme-web-staging"), tags=[{"key": "environment", "value": "prod"}]
+    )
 
 
 def add_tag(aws):
@@ -59,15 +63,29 @@ def shorten_log_retention(aws):
 def raise_alarm_threshold(aws):
     cw = aws("cloudwatch")
     alarm = cw.describe_alarms(AlarmNames=["acme-web-production-target-5xx"])["MetricAlarms"][0]
-    keep = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period",
-            "EvaluationPeriods", "ComparisonOperator", "TreatMissingData")
+    keep = (
+        "AlarmName",
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "Period",
+        "EvaluationPeriods",
+        "ComparisonOperator",
+        "TreatMissingData",
+    )
     cw.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm}, Threshold=500)
 
 
 def widen_inline_policy(aws):
-    aws("iam").put_role_policy(RoleName="acme-web-staging-task-execution", PolicyName="pull-image-write-logs",
-                               PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                                   {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}))
+    aws("iam").put_role_policy(
+        RoleName="acme-web-staging-task-execution",
+        PolicyName="pull-image-write-logs",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}
+        ),
+    )
 
 
 def make_tags_mutable(aws):
@@ -89,11 +107,15 @@ class Case:
 
 CASES = {
     "ingress rule added to the task security group": Case(add_ingress, "staging", "aws_security_group", "ingress"),
-    "ingress rule removed from the task security group": Case(remove_ingress, "staging", "aws_security_group", "ingress"),
+    "ingress rule removed from the task security group": Case(
+        remove_ingress, "staging", "aws_security_group", "ingress"
+    ),
     "rolling service desired count changed": Case(scale_rolling_service, "staging", "aws_ecs_service", "desired_count"),
     "tag changed": Case(change_tag, "staging", "aws_ecs_cluster", "tags"),
     "tag added": Case(add_tag, "staging", "aws_lb", "tags"),
-    "log group retention changed": Case(shorten_log_retention, "staging", "aws_cloudwatch_log_group", "retention_in_days"),
+    "log group retention changed": Case(
+        shorten_log_retention, "staging", "aws_cloudwatch_log_group", "retention_in_days"
+    ),
     "alarm threshold changed": Case(raise_alarm_threshold, "production", "aws_cloudwatch_metric_alarm", "threshold"),
     "inline IAM policy changed": Case(widen_inline_policy, "staging", "aws_iam_role_policy", "policy"),
     "ECR tag mutability changed": Case(make_tags_mutable, "release", "aws_ecr_repository", "image_tag_mutability"),
@@ -157,19 +179,34 @@ def simulate_blue_green_release(aws) -> tuple[str, str]:
     ecs, elb = aws("ecs"), aws("elbv2")
     service = ecs.describe_services(cluster="acme-web-production", services=["web"])["services"][0]
     current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
-    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions",
-            "requiresCompatibilities", "cpu", "memory")
+    keep = (
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "containerDefinitions",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+    )
     new = ecs.register_task_definition(**{k: current[k] for k in keep})["taskDefinition"]["taskDefinitionArn"]
     groups = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
     blue, green = groups["acme-web-production-blue"], groups["acme-web-production-green"]
     serving = service["loadBalancers"][0]["targetGroupArn"]
     idle = green if serving == blue else blue
-    ecs.update_service(cluster="acme-web-production", service="web", taskDefinition=new, desiredCount=service["desiredCount"] + 1,
-                       loadBalancers=[{"targetGroupArn": idle, "containerName": "web", "containerPort": 8080}])
+    ecs.update_service(
+        cluster="acme-web-production",
+        service="web",
+        taskDefinition=new,
+        desiredCount=service["desiredCount"] + 1,
+        loadBalancers=[{"targetGroupArn": idle, "containerName": "web", "containerPort": 8080}],
+    )
     lb = _alb_arn(aws, "acme-web-production")
     for listener in elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]:
         target = serving if listener["Port"] == 8443 else idle
-        elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "TargetGroupArn": target}])
+        elb.modify_listener(
+            ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "TargetGroupArn": target}]
+        )
     return new, idle
 
 

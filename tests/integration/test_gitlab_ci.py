@@ -46,8 +46,11 @@ def gitlab_ci_local() -> str:
     local = ROOT / ".tools" / "node" / "node_modules" / ".bin" / "gitlab-ci-local"
     found = found or (str(local) if local.is_file() else None)
     if not found:
-        pytest.fail("gitlab-ci-local not found on PATH nor in .tools/node/node_modules/.bin: "
-                    "`npm install --prefix .tools/node gitlab-ci-local@4.73.0`", pytrace=False)
+        pytest.fail(
+            "gitlab-ci-local not found on PATH nor in .tools/node/node_modules/.bin: "
+            "`npm install --prefix .tools/node gitlab-ci-local@4.73.0`",
+            pytrace=False,
+        )
     if not shutil.which("rsync"):
         pytest.fail("gitlab-ci-local needs rsync to run jobs: `apt-get install -y rsync`", pytrace=False)
     return found
@@ -56,7 +59,9 @@ def gitlab_ci_local() -> str:
 def checkov() -> str:
     path = Path(os.environ.get("CHECKOV", ROOT / ".tools" / "checkov" / "bin" / "checkov"))
     if not path.is_file():
-        pytest.fail(f"checkov not found at {path} (the checkov job would install it there): run `make tools`", pytrace=False)
+        pytest.fail(
+            f"checkov not found at {path} (the checkov job would install it there): run `make tools`", pytrace=False
+        )
     return str(path)
 
 
@@ -76,7 +81,7 @@ class PipelineRun:
 
     def job_log(self, job: str) -> str:
         prefix = f"{job} "
-        return "\n".join(line[len(prefix):] for line in self.output.splitlines() if line.startswith(prefix))
+        return "\n".join(line[len(prefix) :] for line in self.output.splitlines() if line.startswith(prefix))
 
     def artifact(self, name: str) -> Path:
         """A file that one job of this run left among its artifacts (.gitlab-ci-local/artifacts/<job>/)."""
@@ -87,17 +92,28 @@ class PipelineRun:
 
 def snapshot(dst: Path) -> Path:
     """The work tree as a commit would hold it, as a git repository on a feature branch."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, files):
         src = ROOT / rel
         if src.is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
     git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
-    for args in (["init", "-q", "-b", "feature/pipeline-test"],
-                 ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
-                 ["add", "-A"], ["commit", "-qm", "snapshot"]):
+    for args in (
+        ["init", "-q", "-b", "feature/pipeline-test"],
+        ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
+        ["add", "-A"],
+        ["commit", "-qm", "snapshot"],
+    ):
         subprocess.run([*git, *args], cwd=dst, check=True, capture_output=True)
     return dst
 
@@ -113,24 +129,41 @@ def pipeline(tmp_path_factory, deployed):
         "VENV_DIR": sys.prefix,
         "LOCAL_EMULATOR_DIR": deployed.env["LOCAL_EMULATOR_DIR"],
         "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
-            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")),
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path.home() / ".cache" / "aws" / "jsii" / "package-cache")
+        ),
         "CHECKOV": checkov(),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     # Jobs inherit this environment: leave out the session's Terraform work dirs (each job has its own).
-    env = {k: v for k, v in os.environ.items() if k not in ("DEPLOY_CACHE_DIR", "LOCAL_EMULATOR_DIR", "DEPLOY_TARGET", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEPLOY_CACHE_DIR", "LOCAL_EMULATOR_DIR", "DEPLOY_TARGET", "VIRTUAL_ENV")
+    }
 
     def run(variables: dict[str, str], *jobs: str) -> PipelineRun:
-        cmd = [executable, "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source", "--no-color",
-               "--home", str(home),
-               "--concurrency", "4", "--ignore-predefined-vars", ",".join(k for k in variables if k.startswith("CI_"))]
+        cmd = [
+            executable,
+            "--force-shell-executor",
+            "--shell-isolation",
+            "--no-artifacts-to-source",
+            "--no-color",
+            "--home",
+            str(home),
+            "--concurrency",
+            "4",
+            "--ignore-predefined-vars",
+            ",".join(k for k in variables if k.startswith("CI_")),
+        ]
         for key, value in {**local, **variables}.items():
             cmd += ["--variable", f"{key}={value}"]
         cmd += list(jobs)
         began = time.monotonic()
         result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=PIPELINE_TIMEOUT)
         run_ = PipelineRun(result, time.monotonic() - began, repo)
-        print(f"gitlab-ci-local {' '.join(jobs) or '(whole pipeline)'} {variables}: {run_.seconds:.1f}s, {run_.status()}")
+        print(
+            f"gitlab-ci-local {' '.join(jobs) or '(whole pipeline)'} {variables}: {run_.seconds:.1f}s, {run_.status()}"
+        )
         return run_
 
     return run
@@ -184,20 +217,27 @@ def direct_plan(mr_run, deployed) -> dict[str, dict[str, int]]:
 
 # --- scheduled pipeline: drift -----------------------------------------------------------------------
 
+
 def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun):
     assert clean_drift_run.result.returncode == 0, clean_drift_run.output[-5000:]
     assert clean_drift_run.status() == {"install": "PASS", "synth": "PASS", "drift": "PASS"}
     report = json.loads(clean_drift_run.artifact("drift.json").read_text())
     assert report["drifted"] is False and report["errors"] == {}
     assert sorted(report["stacks"]) == sorted(AWS_STACKS)
-    assert json.loads(clean_drift_run.artifact("drift-gitlab.json").read_text()) == {"create": 0, "update": 0, "delete": 0}
+    assert json.loads(clean_drift_run.artifact("drift-gitlab.json").read_text()) == {
+        "create": 0,
+        "update": 0,
+        "delete": 0,
+    }
 
 
 def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run: PipelineRun, out_of_band_change: int):
     assert drift_run.result.returncode != 0
     assert drift_run.status() == {"drift": "FAIL"}
     report = json.loads(drift_run.artifact("drift.json").read_text())  # artifacts: when: always
-    assert re.search(r"^drift +finished in .* FAIL 2\s*$", drift_run.output, re.M), f"exit 2 (drift), not 1: {report['errors']}"
+    assert re.search(r"^drift +finished in .* FAIL 2\s*$", drift_run.output, re.M), (
+        f"exit 2 (drift), not 1: {report['errors']}"
+    )
     assert report["drifted"] is True and report["errors"] == {}
     drifted = report["stacks"]["staging"]["drifted"]
     log_group = [d for d in drifted if d["type"] == "aws_cloudwatch_log_group"]
@@ -208,6 +248,7 @@ def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run
 
 
 # --- merge request pipeline: plans --------------------------------------------------------------------
+
 
 def test_merge_request_pipeline_passes(mr_run: PipelineRun):
     assert mr_run.result.returncode == 0, mr_run.output[-5000:]
@@ -234,7 +275,9 @@ def test_plan_reports_match_a_direct_plan(mr_run: PipelineRun, direct_plan: dict
         assert report == direct_plan[stack], stack
         text = mr_run.artifact(f"plans/{stack}.txt").read_text()
         if any(report.values()):
-            assert f"Plan: {report['create']} to add, {report['update']} to change, {report['delete']} to destroy" in text
+            assert (
+                f"Plan: {report['create']} to add, {report['update']} to change, {report['delete']} to destroy" in text
+            )
         else:
             assert "No changes" in text
         assert mr_run.artifact(f"plans/{stack}.tfplan").stat().st_size > 0
@@ -244,16 +287,27 @@ def test_plan_reports_match_a_direct_plan(mr_run: PipelineRun, direct_plan: dict
 
 # --- OIDC: the token exchange against the emulator's STS ---------------------------------------------
 
+
 def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
     role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web-ci-plan"
-    script = (f'source ci/aws-oidc.sh "{role}"; '
-              'python -c "import boto3; print(boto3.client(\'sts\').get_caller_identity()[\'Arn\'])"')
+    script = (
+        f'source ci/aws-oidc.sh "{role}"; '
+        "python -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\""
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(DEPLOY_TARGET="aws", AWS_ID_TOKEN="header.payload.signature", AWS_REGION=project.settings.aws.region,
-               AWS_DEFAULT_REGION=project.settings.aws.region,
-               AWS_ENDPOINT_URL_STS=converged.endpoint, CI_PROJECT_ID="42", CI_JOB_ID="1001",
-               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    result = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        DEPLOY_TARGET="aws",
+        AWS_ID_TOKEN="header.payload.signature",
+        AWS_REGION=project.settings.aws.region,
+        AWS_DEFAULT_REGION=project.settings.aws.region,
+        AWS_ENDPOINT_URL_STS=converged.endpoint,
+        CI_PROJECT_ID="42",
+        CI_JOB_ID="1001",
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    )
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "AWS_SECRET_ACCESS_KEY" not in result.stdout, "credentials must not be printed"
     assert result.stdout.strip().endswith(":assumed-role/acme-web-ci-plan/gitlab-42-1001")
@@ -262,13 +316,19 @@ def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
 
 # --- main pipeline (opt-in: it runs the unit suite inside the pipeline) ------------------------------
 
-@pytest.mark.skipif(os.environ.get("GITLAB_CI_LOCAL_FULL") != "1", reason="opt-in (GITLAB_CI_LOCAL_FULL=1): running the main pipeline end to end re-runs the unit suite "
-                           "and redeploys (~3 min); tests/unit/test_gitlab_ci_definition.py asserts its jobs and order")
+
+@pytest.mark.skipif(
+    os.environ.get("GITLAB_CI_LOCAL_FULL") != "1",
+    reason="opt-in (GITLAB_CI_LOCAL_FULL=1): running the main pipeline end to end re-runs the unit suite "
+    "and redeploys (~3 min); tests/unit/test_gitlab_ci_definition.py asserts its jobs and order",
+)
 def test_main_pipeline_deploys_in_order_through_the_manual_gate(converged, mr_run, pipeline):
     run = pipeline(MAIN_PUSH, "--manual", "deploy:production")
     assert run.result.returncode == 0, run.output[-5000:]
     jobs = ["install", "unit-tests", "synth", "checkov", "deploy:staging", "deploy:production", "deploy:release"]
     assert run.status() == dict.fromkeys(jobs, "PASS")
-    started = [line.split(" starting ")[0].strip() for line in run.result.stdout.splitlines() if " starting shell " in line]
+    started = [
+        line.split(" starting ")[0].strip() for line in run.result.stdout.splitlines() if " starting shell " in line
+    ]
     assert started.index("deploy:staging") < started.index("deploy:production")
     assert started.index("checkov") < started.index("deploy:release")

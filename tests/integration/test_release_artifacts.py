@@ -40,7 +40,9 @@ def register(aws: Aws, project: Project) -> Iterator[Register]:
         image = json.loads(files[IMAGE_DETAIL])["ImageURI"]
         taskdef = files[f"{env.name}/taskdef.json"]
         assert taskdef.count(IMAGE_PLACEHOLDER) == 1
-        registered = ecs.register_task_definition(**json.loads(taskdef.replace(IMAGE_PLACEHOLDER, image)))["taskDefinition"]
+        registered = ecs.register_task_definition(**json.loads(taskdef.replace(IMAGE_PLACEHOLDER, image)))[
+            "taskDefinition"
+        ]
         arns.append(registered["taskDefinitionArn"])
         return registered
 
@@ -61,11 +63,15 @@ def test_ecs_accepts_the_rendered_task_definitions(aws: Aws, project: Project, r
         assert container["name"] == names.container, env.name
         assert container["image"].endswith(f"/{env.service.image_repository}:{COMMIT}"), env.name
         assert [m["containerPort"] for m in container["portMappings"]] == [env.service.container_port], env.name
-        described = aws("ecs").describe_task_definition(taskDefinition=registered["taskDefinitionArn"])["taskDefinition"]
+        described = aws("ecs").describe_task_definition(taskDefinition=registered["taskDefinitionArn"])[
+            "taskDefinition"
+        ]
         assert described["revision"] == registered["revision"], env.name
 
 
-def test_codedeploy_accepts_a_deployment_of_the_rendered_appspec(aws: Aws, project: Project, register: Register) -> None:
+def test_codedeploy_accepts_a_deployment_of_the_rendered_appspec(
+    aws: Aws, project: Project, register: Register
+) -> None:
     blue_green = [env for env in project.environments if env.strategy == "blue_green"]
     if not blue_green:
         pytest.skip("no blue_green environment in the config")
@@ -93,4 +99,7 @@ def test_codedeploy_accepts_a_deployment_of_the_rendered_appspec(aws: Aws, proje
         deployed = yaml.safe_load(info["revision"]["appSpecContent"]["content"])
         target = deployed["Resources"][0]["TargetService"]["Properties"]
         assert target["TaskDefinition"] == arn, env.name
-        assert target["LoadBalancerInfo"] == {"ContainerName": names.container, "ContainerPort": env.service.container_port}, env.name
+        assert target["LoadBalancerInfo"] == {
+            "ContainerName": names.container,
+            "ContainerPort": env.service.container_port,
+        }, env.name

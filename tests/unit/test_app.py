@@ -56,7 +56,11 @@ def start(**env: str) -> Service:
     environ = {k: v for k, v in os.environ.items() if k not in ("APP_COMMIT", "APP_ENV", "HEALTH_PATH", "LOG_LEVEL")}
     environ.update(PORT=str(port), HOST="127.0.0.1", **env)
     process = subprocess.Popen(
-        [sys.executable, str(APP / "server.py")], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, str(APP / "server.py")],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:

@@ -79,7 +79,9 @@ def test_image_definitions_name_the_container(repo_project: Project, files: dict
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_taskdef_matches_names_and_the_shared_task_definition(repo_project: Project, files: dict, env_name: str) -> None:
+def test_taskdef_matches_names_and_the_shared_task_definition(
+    repo_project: Project, files: dict, env_name: str
+) -> None:
     env = repo_project.environment(env_name)
     n = names(repo_project, env)
     account = env.aws.account_id
@@ -111,7 +113,10 @@ def test_appspec_is_a_codedeploy_ecs_appspec(repo_project: Project, files: dict,
                     "Type": "AWS::ECS::Service",
                     "Properties": {
                         "TaskDefinition": "<TASK_DEFINITION>",
-                        "LoadBalancerInfo": {"ContainerName": names(repo_project, env).container, "ContainerPort": env.service.container_port},
+                        "LoadBalancerInfo": {
+                            "ContainerName": names(repo_project, env).container,
+                            "ContainerPort": env.service.container_port,
+                        },
                         "PlatformVersion": "LATEST",
                     },
                 }
@@ -125,8 +130,11 @@ def test_appspec_hooks_are_optional_and_in_lifecycle_order(repo_project: Project
     hooks = {"AfterAllowTestTraffic": "check-green", "BeforeInstall": "prepare"}
     spec = appspec(repo_project.settings, env, hooks=hooks)
     assert spec["Hooks"] == [{"BeforeInstall": "prepare"}, {"AfterAllowTestTraffic": "check-green"}]
-    assert "PlatformVersion" not in appspec(repo_project.settings, env, platform_version=None)["Resources"][0]["TargetService"]["Properties"]
-    with pytest.raises(ValueError, match="unknown ECS lifecycle event.*ApplicationStart"):
+    assert (
+        "PlatformVersion"
+        not in appspec(repo_project.settings, env, platform_version=None)["Resources"][0]["TargetService"]["Properties"]
+    )
+    with pytest.raises(ValueError, match=r"unknown ECS lifecycle event.*ApplicationStart"):
         appspec(repo_project.settings, env, hooks={"ApplicationStart": "fn"})
 
 
@@ -143,7 +151,9 @@ def test_render_selects_environments(repo_project: Project) -> None:
     assert set(files) == {"imageDetail.json"} | {f"production/{kind}" for kind in KINDS}
 
 
-@pytest.mark.parametrize("commit", ["", "abc123", "0123456789abcdef0123456789abcdef012345678", "main", "g123456", f"{COMMIT}\n"])
+@pytest.mark.parametrize(
+    "commit", ["", "abc123", "0123456789abcdef0123456789abcdef012345678", "main", "g123456", f"{COMMIT}\n"]
+)
 def test_render_rejects_what_is_not_a_commit_sha(repo_project: Project, commit: str) -> None:
     with pytest.raises(InvalidCommit, match=r"expected a git commit SHA \(7-40 hex characters\)"):
         render(repo_project, commit)
@@ -168,7 +178,12 @@ def test_write_creates_the_tree_and_stays_inside_it(files: dict, tmp_path: Path)
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "CODEBUILD_RESOLVED_SOURCE_VERSION"}
     return subprocess.run(
-        [sys.executable, "-m", "artifacts", *args], cwd=ROOT, env={**environ, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "artifacts", *args],
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -199,7 +214,10 @@ def test_cli_takes_the_commit_from_codebuild(tmp_path: Path) -> None:
     [
         ((), "--commit: required (or set CODEBUILD_RESOLVED_SOURCE_VERSION)"),
         (("--commit", "v1.2.3"), "--commit: expected a git commit SHA (7-40 hex characters), got 'v1.2.3'"),
-        (("--commit", COMMIT, "--environment", "qa"), "--environment: unknown environment 'qa'; expected one of staging, production"),
+        (
+            ("--commit", COMMIT, "--environment", "qa"),
+            "--environment: unknown environment 'qa'; expected one of staging, production",
+        ),
     ],
     ids=["missing-commit", "bad-commit", "unknown-environment"],
 )
@@ -258,13 +276,17 @@ def blocks(value: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_artifacts_agree_with_synthesized_stacks(synth_dir: Path, repo_project: Project, files: dict, env_name: str) -> None:
+def test_artifacts_agree_with_synthesized_stacks(
+    synth_dir: Path, repo_project: Project, files: dict, env_name: str
+) -> None:
     env = repo_project.environment(env_name)
     stack = json.loads((synth_dir / "stacks" / env_name / "cdk.tf.json").read_text())
     taskdef = loaded(files, f"{env_name}/taskdef.json")
     (container,) = taskdef["containerDefinitions"]
     port = container["portMappings"][0]["containerPort"]
-    load_balancer_info = loaded(files, f"{env_name}/appspec.yaml")["Resources"][0]["TargetService"]["Properties"]["LoadBalancerInfo"]
+    load_balancer_info = loaded(files, f"{env_name}/appspec.yaml")["Resources"][0]["TargetService"]["Properties"][
+        "LoadBalancerInfo"
+    ]
 
     registered = [td for td in resources(stack, "aws_ecs_task_definition") if td.get("family") == taskdef["family"]]
     assert len(registered) == 1, f"expected one aws_ecs_task_definition with family {taskdef['family']}"
@@ -285,4 +307,6 @@ def test_artifacts_agree_with_synthesized_stacks(synth_dir: Path, repo_project: 
     if env.strategy == "blue_green":  # the names the CodeDeployToECS action and the renderer rely on
         n = names(repo_project, env)
         assert [app["name"] for app in resources(stack, "aws_codedeploy_app")] == [n.codedeploy_app]
-        assert [g["deployment_group_name"] for g in resources(stack, "aws_codedeploy_deployment_group")] == [n.codedeploy_group]
+        assert [g["deployment_group_name"] for g in resources(stack, "aws_codedeploy_deployment_group")] == [
+            n.codedeploy_group
+        ]

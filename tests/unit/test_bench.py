@@ -97,8 +97,15 @@ def test_rss_of_a_missing_process_is_none_and_categories():
 
 
 def test_run_measured_keeps_output_and_line_times():
-    run = run_measured([sys.executable, "-c", "import sys, time; print('out'); sys.stderr.write('first\\n');"
-                        "sys.stderr.flush(); time.sleep(0.3); sys.stderr.write('second\\n'); sys.exit(3)"], timeout=30)
+    run = run_measured(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; print('out'); sys.stderr.write('first\\n');"
+            "sys.stderr.flush(); time.sleep(0.3); sys.stderr.write('second\\n'); sys.exit(3)",
+        ],
+        timeout=30,
+    )
     assert run.returncode == 3 and not run.ok
     assert run.stdout == "out\n" and run.stderr == "first\nsecond\n"
     assert run.line_time("second") >= run.line_time("first") + 0.2
@@ -171,7 +178,9 @@ def test_ratio_and_target_status():
     assert Target("m", 1.4 * GB, 1.3 * GB, unit="GB").status == "FAIL"
     assert Target("m", 1.4 * GB, 1.3 * GB, unit="GB").shown(1.4 * GB) == "1.40 GB"
     assert fmt_bytes(512 * MB) == "512 MB" and fmt_bytes(None) == "-"
-    assert fmt_breakdown({"python": 600 * MB, "node": 700 * MB}, {"python": 1, "node": 1}) == "node 700 MB + python 600 MB"
+    assert (
+        fmt_breakdown({"python": 600 * MB, "node": 700 * MB}, {"python": 1, "node": 1}) == "node 700 MB + python 600 MB"
+    )
     assert fmt_breakdown({"provider": 900 * MB}, {"provider": 3}) == "provider x3 900 MB"
 
 
@@ -187,13 +196,24 @@ def figures(*figs: Figure) -> dict[str, Figure]:
 
 
 def test_targets_are_ratios_of_medians_measured_in_the_run():
-    found = {t.name: t for t in targets(figures(
-        fig("synth.cold", [20, 22, 40], peak=2 * GB), fig("synth.cached", [0.9, 1.0, 5]), fig("synth.warm", [10], peak=GB),
-        fig("plan.parallel", [12, 13, 14]), fig("plan.sequential", [20, 21, 22]),
-        fig("deploy.all", [100]), fig("deploy.single.production", [95], apply_seconds=85),
-        fig("deploy.single.staging", [70], apply_seconds=60),
-        fig("scale.1.synth", [10, 11, 12]), fig("scale.16.synth", [12, 13, 14]),
-    ), {"in_run_apply_seconds": {"production": 95}})}
+    found = {
+        t.name: t
+        for t in targets(
+            figures(
+                fig("synth.cold", [20, 22, 40], peak=2 * GB),
+                fig("synth.cached", [0.9, 1.0, 5]),
+                fig("synth.warm", [10], peak=GB),
+                fig("plan.parallel", [12, 13, 14]),
+                fig("plan.sequential", [20, 21, 22]),
+                fig("deploy.all", [100]),
+                fig("deploy.single.production", [95], apply_seconds=85),
+                fig("deploy.single.staging", [70], apply_seconds=60),
+                fig("scale.1.synth", [10, 11, 12]),
+                fig("scale.16.synth", [12, 13, 14]),
+            ),
+            {"in_run_apply_seconds": {"production": 95}},
+        )
+    }
     cached = found["cached synth <= 1/20 of cold synth"]
     assert cached.value == pytest.approx(1.0 / 22) and cached.status == "PASS"
     plan = found["parallel plan of all stacks <= 0.7x sequential plan"]
@@ -226,18 +246,28 @@ def test_a_failed_figure_has_no_median():
 
 
 def test_render_survives_partial_results():
-    text = render(figures(fig("synth.warm", [10, 12], peak=GB, synth_seconds=8, exit_seconds=2)), {},
-                  {"nproc": 2, "mem_total_bytes": 24 * GB, "load1_start": 3.0, "busy": True, "other_cpu_share": 0.4},
-                  ["a note"], ["plan: boom"], {"runs": 2, "cold_runs": 1, "quick": True})
+    text = render(
+        figures(fig("synth.warm", [10, 12], peak=GB, synth_seconds=8, exit_seconds=2)),
+        {},
+        {"nproc": 2, "mem_total_bytes": 24 * GB, "load1_start": 3.0, "busy": True, "other_cpu_share": 0.4},
+        ["a note"],
+        ["plan: boom"],
+        {"runs": 2, "cold_runs": 1, "quick": True},
+    )
     assert "synth.warm" in text and "11.0s" in text
     assert "BUSY" in text and "N/A" in text and "plan: boom" in text and "Ratios measured in the same run" in text
     assert "nproc 2" in text and "24.00 GB" in text and "exit 2.00s" in text
 
 
 def test_synth_split_reads_the_progress_line():
-    run = Run(argv=[], returncode=0, seconds=30.0, memory=memory.MemoryPeak(),
-              stderr="[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n",
-              stderr_lines=[(20.5, "[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n")])
+    run = Run(
+        argv=[],
+        returncode=0,
+        seconds=30.0,
+        memory=memory.MemoryPeak(),
+        stderr="[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n",
+        stderr_lines=[(20.5, "[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n")],
+    )
     assert synth_split(run) == {"synth_seconds": 19.7, "exit_seconds": 9.5}
     assert synth_split(Run([], 0, 1.0, memory.MemoryPeak())) == {"synth_seconds": None, "exit_seconds": None}
 
@@ -258,11 +288,15 @@ def test_failure_detail_reads_the_log_a_failed_stack_points_at(tmp_path: Path):
     from bench.runner import KNOWN_RACES, failure_detail
 
     log = tmp_path / "production.init.log"
-    log.write_text("- Installing hashicorp/aws v5.100.0...\n\nError: Failed to install provider\n\n"
-                   "Error while installing hashicorp/aws v5.100.0: failed to create directory\n/x/linux_amd64:\nmkdir\n"
-                   "/x/linux_amd64:\nfile exists\n")
-    stdout = ('{"stacks": [{"stack": "production", "status": "failed", "detail": "production: init failed: '
-              f'Failed to install provider (log: {log})"}}, {{"stack": "staging", "status": "ok"}}]}}')
+    log.write_text(
+        "- Installing hashicorp/aws v5.100.0...\n\nError: Failed to install provider\n\n"
+        "Error while installing hashicorp/aws v5.100.0: failed to create directory\n/x/linux_amd64:\nmkdir\n"
+        "/x/linux_amd64:\nfile exists\n"
+    )
+    stdout = (
+        '{"stacks": [{"stack": "production", "status": "failed", "detail": "production: init failed: '
+        f'Failed to install provider (log: {log})"}}, {{"stack": "staging", "status": "ok"}}]}}'
+    )
     detail = failure_detail(Run(argv=[], returncode=1, seconds=1, memory=memory.MemoryPeak(), stdout=stdout))
     assert detail.startswith("production: init failed") and "staging" not in detail
     assert [name for name, needles in KNOWN_RACES.items() if all(n in detail for n in needles)]
@@ -273,14 +307,20 @@ def test_failure_detail_reads_the_log_a_failed_stack_points_at(tmp_path: Path):
 def test_apply_seconds_come_from_the_progress_lines_else_the_json():
     from bench.runner import apply_seconds, phases
 
-    stderr = ("[   0.0s] app          synth    reused (inputs unchanged) cdktf.out in 0.0s\n"
-              "[   9.1s] production   plan     finished in 7.9s\n"
-              "[  95.0s] production   apply    finished in 85.9s\n"
-              "[  60.2s] release      apply    finished in 50.0s\n")
-    result = {"stacks": [{"stack": "production", "seconds": 94.0, "detail": "applied"},
-                         {"stack": "release", "seconds": 51.0, "detail": "applied"},
-                         {"stack": "staging", "seconds": 70.0, "detail": "applied"},
-                         {"stack": "gitlab", "seconds": 0.0, "detail": "no changes"}]}
+    stderr = (
+        "[   0.0s] app          synth    reused (inputs unchanged) cdktf.out in 0.0s\n"
+        "[   9.1s] production   plan     finished in 7.9s\n"
+        "[  95.0s] production   apply    finished in 85.9s\n"
+        "[  60.2s] release      apply    finished in 50.0s\n"
+    )
+    result = {
+        "stacks": [
+            {"stack": "production", "seconds": 94.0, "detail": "applied"},
+            {"stack": "release", "seconds": 51.0, "detail": "applied"},
+            {"stack": "staging", "seconds": 70.0, "detail": "applied"},
+            {"stack": "gitlab", "seconds": 0.0, "detail": "no changes"},
+        ]
+    }
     run = Run(argv=[], returncode=0, seconds=100, memory=memory.MemoryPeak(), stderr=stderr)
     assert phases(run)["production"] == {"plan": 7.9, "apply": 85.9}
     assert apply_seconds(run, result) == {"production": 85.9, "release": 50.0, "staging": 70.0}

@@ -20,16 +20,19 @@ def checkov() -> str:
 
 
 def test_every_skip_has_a_reason():
-    lines = [l for l in (ROOT / ".checkov.yaml").read_text().splitlines() if re.match(r"\s*- CKV", l)]
+    lines = [line for line in (ROOT / ".checkov.yaml").read_text().splitlines() if re.match(r"\s*- CKV", line)]
     assert lines
-    assert all(re.search(r"#\s*\S", l) for l in lines), "every skipped check needs a reason comment"
+    assert all(re.search(r"#\s*\S", line) for line in lines), "every skipped check needs a reason comment"
 
 
 def test_no_unexplained_failures(synth_dir: Path):
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "LOG_LEVEL": "ERROR"}
     result = subprocess.run(
         [checkov(), "--config-file", str(ROOT / ".checkov.yaml"), "-d", str(synth_dir / "stacks"), "-o", "json"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]

@@ -54,20 +54,37 @@ def test_a_new_file_is_a_new_environment(tree: Path):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["service"].update(cpu=300), "staging.yaml: service.cpu: expected 256, 512, 1024, 2048 or 4096 (got 300)"),
+        (
+            lambda d: d["service"].update(cpu=300),
+            "staging.yaml: service.cpu: expected 256, 512, 1024, 2048 or 4096 (got 300)",
+        ),
         (lambda d: d["service"].update(memory=4096), "staging.yaml: service.memory: 4096 is not valid with cpu 256"),
-        (lambda d: d["deployment"].update(strategy="canary"), "staging.yaml: deployment.strategy: expected 'rolling' or 'blue_green'"),
+        (
+            lambda d: d["deployment"].update(strategy="canary"),
+            "staging.yaml: deployment.strategy: expected 'rolling' or 'blue_green'",
+        ),
         (lambda d: d["service"].update(nmae="x"), "staging.yaml: service.nmae: unknown field (check the spelling)"),
         (lambda d: d.pop("network"), "staging.yaml: network: required field is missing"),
-        (lambda d: d["network"].update(public_subnets=["10.99.0.0/24", "10.10.1.0/24"]),
-         "staging.yaml: network.public_subnets: 10.99.0.0/24 is not inside vpc_cidr 10.10.0.0/16"),
+        (
+            lambda d: d["network"].update(public_subnets=["10.99.0.0/24", "10.10.1.0/24"]),
+            "staging.yaml: network.public_subnets: 10.99.0.0/24 is not inside vpc_cidr 10.10.0.0/16",
+        ),
         (lambda d: d["network"].update(availability_zones=["eu-west-1a"]), "staging.yaml: network.availability_zones:"),
         (lambda d: d["aws"].update(account_id="12345"), "staging.yaml: aws.account_id:"),
-        (lambda d: d["service"].update(desired_count=5), "staging.yaml: service.desired_count: expected min_count <= desired_count <= max_count"),
+        (
+            lambda d: d["service"].update(desired_count=5),
+            "staging.yaml: service.desired_count: expected min_count <= desired_count <= max_count",
+        ),
         (lambda d: d["release"].update(approval_emails=["not-an-email"]), "staging.yaml: release.approval_emails.0:"),
         (lambda d: d.update(log_retention_days=10), "staging.yaml: log_retention_days:"),
-        (lambda d: d["release"].update(order=2), "staging.yaml: release.order: expected a unique order, 2 is also used by production"),
-        (lambda d: d["service"].update(image_repository="other"), "staging.yaml: service.image_repository: expected 'acme-web'"),
+        (
+            lambda d: d["release"].update(order=2),
+            "staging.yaml: release.order: expected a unique order, 2 is also used by production",
+        ),
+        (
+            lambda d: d["service"].update(image_repository="other"),
+            "staging.yaml: service.image_repository: expected 'acme-web'",
+        ),
         (lambda d: d["aws"].update(account_id="222222222222"), "staging.yaml: aws: expected account 111111111111"),
     ],
 )
@@ -78,7 +95,9 @@ def test_bad_environment_is_named_by_file_and_field(tree: Path, change, expected
 
 
 def test_blue_green_test_port_must_differ_from_production(tree: Path):
-    edit(tree / "environments" / "production.yaml", lambda d: d["deployment"]["blue_green"].update(test_listener_port=80))
+    edit(
+        tree / "environments" / "production.yaml", lambda d: d["deployment"]["blue_green"].update(test_listener_port=80)
+    )
     assert any("deployment.blue_green.test_listener_port" in p for p in problems(tree))
 
 
@@ -117,7 +136,9 @@ def test_cli_reports_bad_config_without_traceback_and_writes_nothing(tree: Path,
         f"sys.exit(main(['synth', '--environments', '{tree / 'environments'}']))"
     )
     env = {"CDKTF_OUTDIR": str(out), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert "staging.yaml: service.cpu: expected 256" in result.stderr
     assert "Traceback" not in result.stderr
@@ -128,8 +149,9 @@ def test_cli_reports_a_failed_synthesis_and_writes_nothing(tmp_path: Path):
     """A valid configuration whose synthesis fails (here: no node for jsii) exits 1 with the child's error."""
     out = tmp_path / "out"
     env = {**os.environ, "CDKTF_OUTDIR": str(out), "PATH": str(tmp_path)}  # no node on PATH
-    result = subprocess.run([sys.executable, "main.py", "synth", "--force"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "main.py", "synth", "--force"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: synthesis failed: FileNotFoundError:"), result.stderr
     assert "'node'" in result.stderr and "Traceback" not in result.stderr

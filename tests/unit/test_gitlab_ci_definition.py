@@ -47,9 +47,12 @@ def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("gcl-list")
     shutil.copy(CI_FILE, repo / ".gitlab-ci.yml")
     git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
-    for args in (["init", "-q", "-b", "feature/pipeline-test"],
-                 ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
-                 ["add", "-A"], ["commit", "-qm", "pipeline"]):
+    for args in (
+        ["init", "-q", "-b", "feature/pipeline-test"],
+        ["remote", "add", "origin", "https://gitlab.com/acme/platform/acme-web.git"],
+        ["add", "-A"],
+        ["commit", "-qm", "pipeline"],
+    ):
         subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
     return repo
 
@@ -86,18 +89,21 @@ def needs(job: dict) -> set[str]:
 
 # --- the definition --------------------------------------------------------------------------------
 
+
 def test_schema_valid():
     checker = Path(sys.executable).parent / "check-jsonschema"
     checker = str(checker) if checker.is_file() else shutil.which("check-jsonschema")
     assert checker, "check-jsonschema is a dev dependency: pipenv install --dev"
-    result = subprocess.run([checker, "--builtin-schema", "vendor.gitlab-ci", str(CI_FILE)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [checker, "--builtin-schema", "vendor.gitlab-ci", str(CI_FILE)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_merge_request_pipeline(scratch_repo: Path):
     jobs = jobs_of(scratch_repo, MR)
     plans = [f"plan: [{s}]" for s in AWS_STACKS]
-    assert sorted(jobs) == sorted(["install", "unit-tests", "synth", "checkov", *plans])
+    assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", *plans])
     assert needs(jobs["synth"]) == {"install"}
     assert needs(jobs["checkov"]) == {"synth"}
     for plan in plans:  # plans start as soon as synth is done: tests and the scan run beside them
@@ -108,27 +114,34 @@ def test_merge_request_pipeline(scratch_repo: Path):
 def test_main_pipeline_deploys_in_dependency_order(scratch_repo: Path):
     jobs = jobs_of(scratch_repo, MAIN_PUSH)
     deploys = ["deploy:staging", "deploy:production", "deploy:release"]
-    assert sorted(jobs) == sorted(["install", "unit-tests", "synth", "checkov", *deploys])
-    assert needs(jobs["deploy:staging"]) == {"synth", "unit-tests", "checkov"}
+    assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", *deploys])
+    assert needs(jobs["deploy:staging"]) == {"synth", "lint", "unit-tests", "checkov"}
     assert jobs["deploy:staging"]["when"] == "on_success"
     assert needs(jobs["deploy:production"]) == {"synth", "deploy:staging"}
     assert jobs["deploy:production"]["when"] == "manual"
     assert not jobs["deploy:production"]["allow_failure"], "a manual gate must block the pipeline"
-    assert needs(jobs["deploy:release"]) == {"synth", "unit-tests", "checkov"}  # independent stacks
+    assert needs(jobs["deploy:release"]) == {"synth", "lint", "unit-tests", "checkov"}  # independent stacks
 
 
-@pytest.mark.parametrize("variables", [SCHEDULE, {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}],
-                         ids=["schedule", "web-with-DRIFT"])
+@pytest.mark.parametrize(
+    "variables",
+    [SCHEDULE, {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}],
+    ids=["schedule", "web-with-DRIFT"],
+)
 def test_drift_pipeline(scratch_repo: Path, variables: dict[str, str]):
     jobs = jobs_of(scratch_repo, variables)
     assert sorted(jobs) == ["drift", "install", "synth"]
     assert needs(jobs["drift"]) == {"synth"}
 
 
-@pytest.mark.parametrize("variables", [
-    {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature/x"},  # its merge request pipeline runs instead
-    {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "", "CI_COMMIT_TAG": "v1.0.0"},
-], ids=["branch-push", "tag"])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature/x"},  # its merge request pipeline runs instead
+        {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "", "CI_COMMIT_TAG": "v1.0.0"},
+    ],
+    ids=["branch-push", "tag"],
+)
 def test_no_pipeline(scratch_repo: Path, variables: dict[str, str]):
     assert jobs_of(scratch_repo, variables) == {}
 
@@ -145,14 +158,25 @@ def test_plan_jobs_publish_private_reports(preview: dict):
     assert plan["variables"]["OIDC_ROLE_ARN"] == "$AWS_PLAN_ROLE_ARN"
 
 
+def test_lint_job_runs_the_make_lint_gate(preview: dict):
+    script, makefile = " ".join(preview["lint"]["script"]), (ROOT / "Makefile").read_text()
+    for command in ("ruff check", "ruff format --check .", "mypy"):
+        assert command in script and f"$(PY) -m {command}" in makefile, command
+
+
 def test_merge_request_jobs_are_interruptible(preview: dict):
-    for name in ("install", "unit-tests", "synth", "checkov", "plan"):
+    for name in ("install", "lint", "unit-tests", "synth", "checkov", "plan"):
         assert preview[name]["interruptible"] is True, name
 
 
 def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
-    roles = {"plan": "$AWS_PLAN_ROLE_ARN", "drift": "$AWS_PLAN_ROLE_ARN", "deploy:staging": "$AWS_DEPLOY_ROLE_ARN",
-             "deploy:production": "$AWS_DEPLOY_ROLE_ARN", "deploy:release": "$AWS_DEPLOY_ROLE_ARN"}
+    roles = {
+        "plan": "$AWS_PLAN_ROLE_ARN",
+        "drift": "$AWS_PLAN_ROLE_ARN",
+        "deploy:staging": "$AWS_DEPLOY_ROLE_ARN",
+        "deploy:production": "$AWS_DEPLOY_ROLE_ARN",
+        "deploy:release": "$AWS_DEPLOY_ROLE_ARN",
+    }
     for name, role in roles.items():
         job = preview[name]
         assert job["id_tokens"]["AWS_ID_TOKEN"]["aud"] == "$OIDC_AUDIENCE", name
@@ -204,10 +228,17 @@ def test_install_caches_by_lock_file(preview: dict):
 
 # --- the ci/ scripts' guards (the token exchange itself: tests/integration/test_gitlab_ci.py) -------
 
+
 def bash(script: str, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          env={**base, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **env}, timeout=60)
+    return subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**base, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **env},
+        timeout=60,
+    )
 
 
 def test_aws_oidc_is_a_no_op_for_the_local_target():
@@ -223,7 +254,9 @@ def test_aws_oidc_without_role_fails_clearly():
 
 
 def test_aws_oidc_without_token_fails_clearly():
-    result = bash('source ci/aws-oidc.sh arn:aws:iam::111111111111:role/acme-web-ci-plan; echo after', DEPLOY_TARGET="aws")
+    result = bash(
+        "source ci/aws-oidc.sh arn:aws:iam::111111111111:role/acme-web-ci-plan; echo after", DEPLOY_TARGET="aws"
+    )
     assert result.returncode != 0 and "after" not in result.stdout
     assert "id_tokens" in result.stderr
 
@@ -232,17 +265,25 @@ def test_venv_check_reports_a_difference_from_the_lock(tmp_path: Path):
     lock = json.loads((ROOT / "Pipfile.lock").read_text())
     lock["default"]["pyyaml"]["version"] = "==0.0.1"
     (tmp_path / "Pipfile.lock").write_text(json.dumps(lock))
-    result = subprocess.run([sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(tmp_path / "Pipfile.lock")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(tmp_path / "Pipfile.lock")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "pyyaml" in result.stdout and "locked 0.0.1" in result.stdout
 
 
 def test_venv_script_reuses_a_venv_that_matches_the_lock():
-    check = subprocess.run([sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(ROOT / "Pipfile.lock")],
-                           capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "ci" / "venv_matches_lock.py"), str(ROOT / "Pipfile.lock")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0, f"this venv differs from Pipfile.lock (run `pipenv sync --dev`): {check.stdout}"
-    result = bash('source ci/venv.sh; command -v python', VENV_DIR=sys.prefix)
+    result = bash("source ci/venv.sh; command -v python", VENV_DIR=sys.prefix)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "reusing" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == f"{sys.prefix}/bin/python"

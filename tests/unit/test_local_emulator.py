@@ -96,9 +96,7 @@ def role(client: Client, service_principal: str) -> str:
             }
         ],
     }
-    created = client("iam").create_role(
-        RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(document)
-    )
+    created = client("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(document))
     return str(created["Role"]["Arn"])
 
 
@@ -159,9 +157,7 @@ def test_status_without_emulator(tmp_path: Path) -> None:
 def test_aws_managed_policy_can_be_attached(client: Client) -> None:
     iam = client("iam")
     name = role(client, "codedeploy.amazonaws.com").rsplit("/", 1)[-1]
-    iam.attach_role_policy(
-        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
-    )
+    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS")
     attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AWSCodeDeployRoleForECS"]
 
@@ -232,9 +228,7 @@ def _deployment_group(client: Client, app: str, **extra: Any) -> tuple[str, dict
                 {
                     "targetGroups": [{"name": "blue"}, {"name": "green"}],
                     "prodTrafficRoute": {
-                        "listenerArns": [
-                            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/lb/1/2"
-                        ]
+                        "listenerArns": ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/lb/1/2"]
                     },
                 }
             ]
@@ -259,9 +253,7 @@ def test_codedeploy_alarm_configuration_round_trips(client: Client) -> None:
     with_alarms, request = _deployment_group(client, app, alarmConfiguration=alarms)
     without_alarms, _ = _deployment_group(client, app)
 
-    info = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=with_alarms)[
-        "deploymentGroupInfo"
-    ]
+    info = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=with_alarms)["deploymentGroupInfo"]
     assert info["alarmConfiguration"] == alarms
     for key in (
         "deploymentStyle",
@@ -273,9 +265,7 @@ def test_codedeploy_alarm_configuration_round_trips(client: Client) -> None:
         "deploymentConfigName",
     ):
         assert info[key] == request[key], key
-    default = codedeploy.get_deployment_group(
-        applicationName=app, deploymentGroupName=without_alarms
-    )
+    default = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=without_alarms)
     assert default["deploymentGroupInfo"]["alarmConfiguration"] == {
         "enabled": False,
         "ignorePollAlarmFailure": False,
@@ -302,9 +292,7 @@ def test_codedeploy_update_deployment_group_round_trips(client: Client) -> None:
         autoRollbackConfiguration={"enabled": False, "events": []},
     )
 
-    info = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=renamed)[
-        "deploymentGroupInfo"
-    ]
+    info = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=renamed)["deploymentGroupInfo"]
     assert info["deploymentGroupName"] == renamed
     assert info["deploymentConfigName"] == "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
     assert info["alarmConfiguration"] == alarms
@@ -313,9 +301,7 @@ def test_codedeploy_update_deployment_group_round_trips(client: Client) -> None:
     with pytest.raises(ClientError, match="DeploymentGroupDoesNotExist"):
         codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=name)
     arn = f"arn:aws:codedeploy:{REGION}:{MOTO_ACCOUNT_ID}:deploymentgroup:{app}/{renamed}"
-    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
-        {"Key": "team", "Value": "web"}
-    ]
+    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "web"}]
 
 
 def test_codedeploy_delete_group_and_application(client: Client) -> None:
@@ -324,17 +310,10 @@ def test_codedeploy_delete_group_and_application(client: Client) -> None:
     first, _ = _deployment_group(client, app)
     second, _ = _deployment_group(client, app)
 
-    assert (
-        codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)[
-            "hooksNotCleanedUp"
-        ]
-        == []
-    )
+    assert codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)["hooksNotCleanedUp"] == []
     with pytest.raises(ClientError, match="DeploymentGroupDoesNotExist"):
         codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=first)
-    codedeploy.delete_deployment_group(
-        applicationName=app, deploymentGroupName=first
-    )  # gone: no-op
+    codedeploy.delete_deployment_group(applicationName=app, deploymentGroupName=first)  # gone: no-op
 
     codedeploy.delete_application(applicationName=app)
     with pytest.raises(ClientError, match="ApplicationDoesNotExist"):
@@ -353,9 +332,7 @@ def _ecs_service(client: Client, **extra: Any) -> tuple[str, str, dict[str, Any]
         containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}],
     )
     name = unique("svc")
-    service = ecs.create_service(
-        cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra
-    )
+    service = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra)
     return cluster, name, service["service"]
 
 
@@ -376,9 +353,16 @@ def test_ecs_availability_zone_rebalancing_round_trips(client: Client) -> None:
 
 def test_ecs_create_service_members_round_trip(client: Client) -> None:
     ecs = client("ecs")
-    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}, "maximumPercent": 200, "minimumHealthyPercent": 100}
+    breaker = {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+    }
     cluster, name, created = _ecs_service(
-        client, deploymentConfiguration=breaker, healthCheckGracePeriodSeconds=30, enableECSManagedTags=True,
+        client,
+        deploymentConfiguration=breaker,
+        healthCheckGracePeriodSeconds=30,
+        enableECSManagedTags=True,
     )
     described = ecs.describe_services(cluster=cluster, services=[name])["services"][0]
     for service in (created, described):
@@ -434,23 +418,18 @@ def test_appautoscaling_policy_update_keeps_arn_and_alarms(client: Client) -> No
             PolicyType="TargetTrackingScaling",
             TargetTrackingScalingPolicyConfiguration={
                 "TargetValue": value,
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
-                },
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
             },
         )
-        policies = appautoscaling.describe_scaling_policies(
-            ServiceNamespace="ecs", ResourceId=target["ResourceId"]
-        )["ScalingPolicies"]
+        policies = appautoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=target["ResourceId"])[
+            "ScalingPolicies"
+        ]
         assert len(policies) == 1
         return dict(policies[0])
 
     def alarms_of_service() -> set[str]:
         prefix = f"TargetTracking-{target['ResourceId']}-"
-        return {
-            a["AlarmName"]
-            for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
-        }
+        return {a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]}
 
     created = put(60.0)
     updated = put(70.0)
@@ -509,9 +488,7 @@ def test_codebuild_update_project_round_trips(client: Client) -> None:
     assert updated["description"] == "after"
     (project,) = codebuild.batch_get_projects(names=[created["arn"]])["projects"]
     assert project["description"] == "after" and project["timeoutInMinutes"] == 20
-    assert project["environment"]["environmentVariables"] == [
-        {"name": "REV", "value": "2", "type": "PLAINTEXT"}
-    ]
+    assert project["environment"]["environmentVariables"] == [{"name": "REV", "value": "2", "type": "PLAINTEXT"}]
     assert project["tags"] == [{"key": "rev", "value": "2"}]
     assert project["source"] == created["source"]  # members not sent are kept
 
@@ -545,9 +522,7 @@ def test_codestar_connection_lifecycle(client: Client, service: str) -> None:
     }
     connections.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}])
     connections.untag_resource(ResourceArn=arn, TagKeys=["project"])
-    assert connections.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
-        {"Key": "env", "Value": "dev"}
-    ]
+    assert connections.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
     listed = connections.list_connections(ProviderTypeFilter="GitLab")["Connections"]
     assert arn in [c["ConnectionArn"] for c in listed]
 

@@ -39,7 +39,9 @@ def _synth_in_subprocess(out: Path, prelude: str) -> str:
         f"build_app(load_project(Path({str(ROOT)!r})), Path({str(out)!r})).synth()\n"
         "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip()
 
@@ -58,8 +60,12 @@ def test_lean_provider_imports_synthesize_the_same_json_as_the_full_package(tmp_
 @pytest.mark.parametrize("name", ["staging", "production", "release", "gitlab"])
 def test_each_stack_has_its_own_encrypted_locked_state(stack_json, project, name: str):
     backend = stack_json(name)["terraform"]["backend"]["s3"]
-    keys = {"staging": "acme-web/staging.tfstate", "production": "acme-web/production.tfstate",
-            "release": "acme-web/release.tfstate", "gitlab": "acme-web/gitlab.tfstate"}
+    keys = {
+        "staging": "acme-web/staging.tfstate",
+        "production": "acme-web/production.tfstate",
+        "release": "acme-web/release.tfstate",
+        "gitlab": "acme-web/gitlab.tfstate",
+    }
     assert backend["key"] == keys[name]
     assert backend["encrypt"] is True and backend["use_lockfile"] is True
     assert backend["bucket"] == project.settings.state.bucket
@@ -75,13 +81,19 @@ def test_production_is_blue_green_through_codedeploy(stack_json):
     assert group["deployment_style"] == {"deployment_option": "WITH_TRAFFIC_CONTROL", "deployment_type": "BLUE_GREEN"}
     assert group["deployment_config_name"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
     bg = group["blue_green_deployment_config"]
-    assert bg["terminate_blue_instances_on_deployment_success"] == {"action": "TERMINATE", "termination_wait_time_in_minutes": 5}
+    assert bg["terminate_blue_instances_on_deployment_success"] == {
+        "action": "TERMINATE",
+        "termination_wait_time_in_minutes": 5,
+    }
     assert group["auto_rollback_configuration"]["enabled"] is True
     assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["auto_rollback_configuration"]["events"])
     alarm_ids = prod["resource"]["aws_cloudwatch_metric_alarm"]
     wired = {alarm_ids[ref.split(".")[1]]["alarm_name"] for ref in group["alarm_configuration"]["alarms"]}
     assert wired == {
-        "acme-web-production-target-5xx", "acme-web-production-unhealthy-blue", "acme-web-production-unhealthy-green"}
+        "acme-web-production-target-5xx",
+        "acme-web-production-unhealthy-blue",
+        "acme-web-production-unhealthy-green",
+    }
     pair = group["load_balancer_info"]["target_group_pair_info"]
     assert len(pair["target_group"]) == 2
     assert pair["test_traffic_route"]["listener_arns"] and pair["prod_traffic_route"]["listener_arns"]
@@ -91,10 +103,12 @@ def test_production_is_blue_green_through_codedeploy(stack_json):
 def test_blue_green_alb_has_two_target_groups_and_two_listeners(stack_json):
     prod = stack_json("production")
     assert sorted(tg["name"] for tg in resources(prod, "aws_lb_target_group")) == [
-        "acme-web-production-blue", "acme-web-production-green"]
+        "acme-web-production-blue",
+        "acme-web-production-green",
+    ]
     listeners = resources(prod, "aws_lb_listener")
-    assert sorted(l["port"] for l in listeners) == [80, 8443]
-    assert all(l["lifecycle"]["ignore_changes"] == ["default_action"] for l in listeners)
+    assert sorted(x["port"] for x in listeners) == [80, 8443]
+    assert all(x["lifecycle"]["ignore_changes"] == ["default_action"] for x in listeners)
     assert one(prod, "aws_lb")["drop_invalid_header_fields"] is True
 
 
@@ -121,7 +135,10 @@ def test_production_tasks_are_private_and_reachable_only_from_the_alb(stack_json
     groups = {g["name"]: g for g in resources(prod, "aws_security_group")}
     tasks, alb = groups["acme-web-production-tasks"], groups["acme-web-production-alb"]
     assert [(r["from_port"], r["cidr_blocks"], len(r["security_groups"])) for r in tasks["ingress"]] == [(8080, [], 1)]
-    assert [(r["from_port"], r["cidr_blocks"]) for r in alb["ingress"]] == [(80, ["0.0.0.0/0"]), (8443, ["10.20.0.0/16"])]
+    assert [(r["from_port"], r["cidr_blocks"]) for r in alb["ingress"]] == [
+        (80, ["0.0.0.0/0"]),
+        (8443, ["10.20.0.0/16"]),
+    ]
     assert [(r["from_port"], r["cidr_blocks"]) for r in alb["egress"]] == [(8080, ["10.20.0.0/16"])]
     assert not resources(prod, "aws_vpc_security_group_ingress_rule")  # inline rules: an added one is drift
 
@@ -142,8 +159,14 @@ def test_task_definition_uses_awslogs_and_separate_roles(stack_json):
 def test_dashboard_shows_the_release_metrics(stack_json):
     body = json.loads(one(stack_json("production"), "aws_cloudwatch_dashboard")["dashboard_body"])
     metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
-    assert {"RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount",
-            "CPUUtilization", "MemoryUtilization"} <= metrics
+    assert {
+        "RequestCount",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "HealthyHostCount",
+        "CPUUtilization",
+        "MemoryUtilization",
+    } <= metrics
 
 
 def test_pipeline_has_the_five_stages(stack_json):
@@ -193,7 +216,7 @@ def test_gitlab_stack_manages_variables_branch_and_schedule(stack_json):
 
 def test_no_secrets_in_synthesized_json(synth_dir: Path):
     text = "".join(p.read_text() for p in synth_dir.glob("stacks/*/cdk.tf.json"))
-    for needle in ("secret_key", "access_key", "token\"", "password", "AKIA"):
+    for needle in ("secret_key", "access_key", 'token"', "password", "AKIA"):
         assert needle not in text
 
 
@@ -228,7 +251,7 @@ def test_https_when_a_certificate_is_named(synth_dir, tmp_path: Path):
     path.write_text(yaml.safe_dump(data))
     build_app(load_project(ROOT, tmp_path / "environments"), tmp_path / "out").synth()
     prod = json.loads((tmp_path / "out" / "stacks" / "production" / "cdk.tf.json").read_text())
-    by_port = {l["port"]: l for l in resources(prod, "aws_lb_listener")}
+    by_port = {x["port"]: x for x in resources(prod, "aws_lb_listener")}
     assert by_port[443]["protocol"] == "HTTPS" and by_port[443]["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
     assert by_port[80]["default_action"][0]["type"] == "redirect"
     assert by_port[8443]["protocol"] == "HTTPS"

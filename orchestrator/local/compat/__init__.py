@@ -51,7 +51,10 @@ from orchestrator.local.compat.codebuild import (
     patch_codebuild_delete_project_by_arn,
     patch_codebuild_update_project,
 )
-from orchestrator.local.compat.codedeploy import patch_codedeploy_alarm_configuration, patch_codedeploy_update_and_delete
+from orchestrator.local.compat.codedeploy import (
+    patch_codedeploy_alarm_configuration,
+    patch_codedeploy_update_and_delete,
+)
 from orchestrator.local.compat.codepipeline import patch_codepipeline_timestamps
 from orchestrator.local.compat.connections import patch_codestar_connections
 from orchestrator.local.compat.ecs import patch_ecs_create_service_members

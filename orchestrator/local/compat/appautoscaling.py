@@ -43,7 +43,7 @@ def patch_appautoscaling_tags() -> None:
     def tags_of(target: FakeScalableTarget) -> dict[str, str]:
         if not hasattr(target, "compat_tags"):
             target.compat_tags = {}  # type: ignore[attr-defined]
-        return target.compat_tags  # type: ignore[attr-defined,no-any-return]
+        return target.compat_tags  # type: ignore[attr-defined]
 
     original_register = ApplicationAutoScalingResponse.register_scalable_target
 

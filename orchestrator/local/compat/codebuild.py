@@ -114,9 +114,7 @@ def patch_codebuild_update_project() -> None:
         if "environment" in members:
             responses._validate_required_params_environment(members["environment"])
         if "serviceRole" in members:
-            responses._validate_required_params_service_role(
-                self.current_account, self.region, members["serviceRole"]
-            )
+            responses._validate_required_params_service_role(self.current_account, self.region, members["serviceRole"])
         _store_project_members(project, members)
         project.project_metadata["lastModified"] = unix_time()
         return ActionResult({"project": project.project_metadata})

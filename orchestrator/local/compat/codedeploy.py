@@ -86,9 +86,7 @@ def patch_codedeploy_update_and_delete() -> None:
         if new and new != current:
             groups = backend.deployment_groups[app_name]
             if new in groups:
-                raise DeploymentGroupAlreadyExistsException(
-                    f"Deployment group {new} already exists."
-                )
+                raise DeploymentGroupAlreadyExistsException(f"Deployment group {new} already exists.")
             groups[new] = groups.pop(current)
             group.deployment_group_name = new
             old_arn = backend._deployment_group_arn(app_name, current)
@@ -102,9 +100,7 @@ def patch_codedeploy_update_and_delete() -> None:
         app_name = self._get_param("applicationName")
         name = self._get_param("deploymentGroupName")
         if backend.deployment_groups.get(app_name, {}).pop(name, None) is not None:
-            backend.tagger.delete_all_tags_for_resource(
-                backend._deployment_group_arn(app_name, name)
-            )
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(app_name, name))
         return ActionResult({"hooksNotCleanedUp": []})
 
     @_add_method(CodeDeployResponse, "delete_application")
@@ -112,9 +108,7 @@ def patch_codedeploy_update_and_delete() -> None:
         backend = self.codedeploy_backend
         app_name = self._get_param("applicationName")
         for name in backend.deployment_groups.pop(app_name, {}):
-            backend.tagger.delete_all_tags_for_resource(
-                backend._deployment_group_arn(app_name, name)
-            )
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(app_name, name))
         if backend.applications.pop(app_name, None) is not None:
             backend.tagger.delete_all_tags_for_resource(backend._application_arn(app_name))
         return EmptyResult()

@@ -159,9 +159,7 @@ def patch_codestar_connections() -> None:
         app.request_class = BackendRequest
         view = convert_to_flask_response(response_cls.dispatch)
         for rule in ("/", "/<path:path>"):
-            app.add_url_rule(
-                rule, endpoint=f"{service}{rule}", view_func=view, methods=HTTP_METHODS
-            )
+            app.add_url_rule(rule, endpoint=f"{service}{rule}", view_func=view, methods=HTTP_METHODS)
         apps[service] = app
 
     original = DomainDispatcherApplication.get_application
