@@ -15,7 +15,7 @@ What is measured (every figure is a separate process, timed from start to exit):
   synthesize first (a fresh CI job).
 - deploy of all stacks from nothing into a fresh emulator, drift afterwards, and (outside
   --quick) each stack deployed alone into its own fresh emulator: the slowest of those
-  applies (its `apply finished in` progress line) is the "slowest single stack's apply" (an
+  applies (its `apply` step in the CLI's JSON) is the "slowest single stack's apply" (an
   apply measured inside the all-stacks deploy shares the CPUs with the others, which would
   flatter the ratio).
 - scaling: generated copies of environments/staging.yaml (bench.envgen) in a temporary
@@ -28,9 +28,10 @@ Short steps are repeated (--runs, default 3) and their median reported.
 
 Isolation: the CLI runs from a snapshot of the working tree copied into a private temporary
 directory at the start, with private CDKTF_OUTDIR, JSII_RUNTIME_PACKAGE_CACHE_ROOT,
-DEPLOY_CACHE_DIR and LOCAL_EMULATOR_DIR; every emulator is started and stopped through
-`python main.py local start|stop` in that snapshot, and the directory is removed at the end
-(--keep keeps it). Edits others make meanwhile do not affect a run.
+DEPLOY_CACHE_DIR and LOCAL_EMULATOR_DIR; every emulator is started and stopped by
+orchestrator.local.emulator and runs the snapshot's server, and the directory is removed at
+the end (--keep keeps it). Edits others make meanwhile do not affect a run. What each command
+did (synth reused or not, per-stack step times) comes from its `--json` output.
 
 The issue's targets are printed as ratios of figures from the same run, with PASS/FAIL; they
 are never asserted (tests/unit/test_bench.py tests the pieces, untimed).

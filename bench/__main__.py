@@ -9,6 +9,7 @@ the targets say), 1 when a step failed, 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -94,16 +95,8 @@ def results(bench: Bench, info: dict[str, Any], opts: Options) -> dict[str, Any]
 
 
 def _opts(opts: Options) -> dict[str, Any]:
-    return {
-        "runs": opts.runs,
-        "quick": opts.quick,
-        "scales": opts.scales,
-        "deploy_scales": opts.deploy_scales,
-        "singles": opts.singles,
-        "cold_runs": opts.cold_runs,
-        "naive_runs": opts.naive_runs,
-        "groups": opts.groups,
-    }
+    """The options as the results record them (not where to keep files, nor the timeout)."""
+    return {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("keep", "timeout")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,8 +177,9 @@ class Run:
     memory: MemoryPeak
     stdout: str = ""
     stderr: str = ""
+    stdout_lines: list[tuple[float, str]] = field(default_factory=list)
+    """(seconds since start, line) as the lines arrived; the same for stderr below."""
     stderr_lines: list[tuple[float, str]] = field(default_factory=list)
-    """(seconds since start, line) as the lines arrived."""
     timed_out: bool = False
     cpu_seconds: float | None = None
     """User + system CPU of the command and every descendant it waited for (all of them, normally).
@@ -219,10 +220,10 @@ def run_measured(
     )
     sampler = TreeSampler(proc.pid, interval)
     sampler.start()
-    out: list[str] = []
+    out: list[tuple[float, str]] = []
     err: list[tuple[float, str]] = []
     readers = [
-        threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True),  # type: ignore[union-attr]
+        threading.Thread(target=_read_lines, args=(proc.stdout, out, began), daemon=True),
         threading.Thread(target=_read_lines, args=(proc.stderr, err, began), daemon=True),
     ]
     for r in readers:
@@ -247,8 +248,9 @@ def run_measured(
         returncode=proc.returncode,
         seconds=seconds,
         memory=peak,
-        stdout="".join(out),
+        stdout="".join(line for _, line in out),
         stderr="".join(line for _, line in err),
+        stdout_lines=out,
         stderr_lines=err,
         timed_out=timed_out,
         cpu_seconds=round(cpu, 3),

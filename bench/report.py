@@ -106,7 +106,10 @@ def targets(figures: dict[str, Figure], facts: dict[str, Any]) -> list[Target]:
 
 def other_ratios(figures: dict[str, Figure], facts: dict[str, Any]) -> list[tuple[str, float | None, str]]:
     """Informational ratios (no target)."""
-    s = lambda key: _seconds(figures, key)  # noqa: E731
+
+    def s(key: str) -> float | None:
+        return _seconds(figures, key)
+
     rows = [
         (
             "naive synth (1 process per stack) / warm synth",
@@ -125,7 +128,7 @@ def other_ratios(figures: dict[str, Figure], facts: dict[str, Any]) -> list[tupl
             (
                 "warm synth: exiting after the work / the whole process",
                 ratio(warm.median_of("exit_seconds"), warm.seconds),
-                f"{fmt_seconds(warm.median_of('exit_seconds'))} after the 'synthesized' line / {fmt_seconds(warm.seconds)}",
+                f"{fmt_seconds(warm.median_of('exit_seconds'))} after the synthesis (its JSON printed) / {fmt_seconds(warm.seconds)}",
             )
         )
     in_run = facts.get("in_run_apply_seconds") or {}

@@ -5,6 +5,9 @@ timed from start to exit and with its whole process tree's memory sampled. Every
 run writes goes to one private temporary directory: cdktf.out (CDKTF_OUTDIR), the jsii
 cache (JSII_RUNTIME_PACKAGE_CACHE_ROOT), Terraform's work dirs (DEPLOY_CACHE_DIR) and one
 fresh emulator per deployment (LOCAL_EMULATOR_DIR), all removed or stopped at the end.
+
+What a run did is read from the CLI's own `--json` output (per-stack steps, synth reused or
+not); emulators are the project's (orchestrator.local.emulator), serving the snapshot's code.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,14 +30,16 @@ from bench.envgen import generate_environments
 from bench.figures import Figure, load1, record, record_in_sequence
 from bench.memory import Run, TreeSampler, run_measured
 from bench.stats import fmt_bytes, fmt_seconds
+from config import load_project
+from orchestrator.local import emulator
+from orchestrator.manifest import read_stacks
+from orchestrator.targets import LocalTarget
+from orchestrator.tfenv import terraform_env
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("synth", "plan", "deploy", "scale")
 LONG = 90.0
 """Seconds above which a step is not short: two runs instead of --runs (scaling plans)."""
-SYNTHESIZED = re.compile(r"synthesized \S+ in ([0-9.]+)s")
-FINISHED = re.compile(r"^\[\s*[0-9.]+s\]\s+(\S+)\s+(\S+)\s+finished in ([0-9.]+)s", re.M)
-"""A progress line of the CLI: `[  12.3s] production   apply    finished in 79.9s`."""
 
 
 @dataclass
@@ -80,9 +84,10 @@ class Workspace:
     def __init__(self, keep: bool = False, source: Path = ROOT):
         self.root = Path(tempfile.mkdtemp(prefix="acme-web-bench-"))
         self.keep = keep
-        self.emulators: dict[Path, int | None] = {}
+        self.emulators: list[Path] = []
         self._count = 0
         self.repo = self.snapshot(source, self.root / "repo")
+        self.project = load_project(self.repo)
 
     @classmethod
     def snapshot(cls, source: Path, dest: Path) -> Path:
@@ -118,37 +123,21 @@ class Workspace:
         shutil.rmtree(path, ignore_errors=True)
         return path
 
-    def local(self, action: str, directory: Path) -> dict[str, Any]:
-        """`python main.py local <action> --json` in the snapshot, for the emulator in `directory`."""
-        env = {**os.environ, "LOCAL_EMULATOR_DIR": str(directory), "PYTHONUNBUFFERED": "1"}
-        done = subprocess.run(
-            [sys.executable, "main.py", "local", action, "--json"],
-            cwd=self.repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            raise StepError(f"`python main.py local {action}` exited {done.returncode}: {done.stderr.strip()[-2000:]}")
-        return json.loads(done.stdout)
-
-    def start_emulator(self, label: str) -> tuple[Path, dict[str, Any]]:
-        """A fresh emulator in its own state directory: `(directory, status)` with status["pid"]."""
+    def start_emulator(self, label: str) -> tuple[Path, emulator.EmulatorStatus]:
+        """A fresh emulator of the snapshot in its own state directory (as `main.py local start` starts one)."""
         self._count += 1
         directory = self.path(f"emulators/{self._count:02d}-{label}")
-        self.emulators[directory] = None
-        status = self.local("start", directory)
-        self.emulators[directory] = status.get("pid")
-        return directory, status
+        self.emulators.append(directory)
+        account = self.project.settings.aws.account_id
+        try:
+            return directory, emulator.start(state_dir=directory, account_id=account, root=self.repo)
+        except emulator.EmulatorError as exc:
+            raise StepError(f"the emulator did not start: {exc}") from exc
 
     def stop_emulator(self, directory: Path) -> None:
-        pid = self.emulators.pop(directory, None)
-        try:
-            self.local("stop", directory)
-        finally:
-            if pid and _is_our_emulator(pid, self.repo):  # the CLI could not stop it: it is ours, end it
-                os.kill(pid, signal.SIGKILL)
+        if directory in self.emulators:
+            self.emulators.remove(directory)
+        emulator.stop(state_dir=directory)
 
     def close(self) -> None:
         for directory in list(self.emulators):
@@ -158,16 +147,6 @@ class Workspace:
                 print(f"bench: could not stop the emulator in {directory}: {exc}", file=sys.stderr)
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _is_our_emulator(pid: int, repo: Path) -> bool:
-    """Still running, serving moto, from our snapshot (a recycled pid is someone else's)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
-    except OSError:
-        return False
-    return b"orchestrator.local.server" in cmdline and cwd.resolve() == repo.resolve()
 
 
 @dataclass
@@ -206,7 +185,7 @@ class Bench:
         *,
         outdir: Path | None = None,
         jsii: Path | None = None,
-        emulator: Path | None = None,
+        emu: Path | None = None,
         cache: Path | None = None,
     ) -> dict[str, str]:
         env = {
@@ -225,7 +204,7 @@ class Bench:
         for name, value in (
             ("CDKTF_OUTDIR", outdir),
             ("JSII_RUNTIME_PACKAGE_CACHE_ROOT", jsii or self.jsii_warm),
-            ("LOCAL_EMULATOR_DIR", emulator),
+            ("LOCAL_EMULATOR_DIR", emu),
             ("DEPLOY_CACHE_DIR", cache),
         ):
             if value is not None:
@@ -275,28 +254,11 @@ class Bench:
             if group in self.opts.groups:
                 self.step(group, steps[group])
 
-    def in_snapshot(self, code: str, env: dict[str, str]) -> str:
-        """Run Python code with the snapshot's modules (the project's own functions, not re-implemented here)."""
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=self.ws.repo, env=env, capture_output=True, text=True, timeout=300
-        )
-        if done.returncode != 0:
-            raise StepError(f"in the snapshot: {done.stderr.strip()[-2000:]}")
-        return done.stdout
-
-    def terraform_env(self, cache: Path, env: dict[str, str]) -> dict[str, str]:
-        """What the CLI gives Terraform on the local target: orchestrator.terraform.terraform_env + LocalTarget.env()."""
-        return json.loads(
-            self.in_snapshot(
-                "import json, sys\nfrom pathlib import Path\n"
-                "from config import load_project\nfrom orchestrator.local import emulator\n"
-                "from orchestrator.targets import LocalTarget\nfrom orchestrator.terraform import terraform_env\n"
-                "target = LocalTarget(load_project(Path('.')))\n"
-                "target.endpoint = emulator.status().endpoint or ''\n"
-                f"json.dump(terraform_env(Path({str(cache)!r}), target.env()), sys.stdout)\n",
-                env,
-            )
-        )
+    def terraform_env(self, cache: Path, emu: Path, env: dict[str, str]) -> dict[str, str]:
+        """What the CLI gives Terraform on the local target: tfenv.terraform_env + LocalTarget.env()."""
+        target = LocalTarget(self.ws.project)
+        target.endpoint = emulator.status(emu).endpoint or ""
+        return terraform_env(cache, {**env, **target.env()})
 
     # ---- synth ----------------------------------------------------------------------------
 
@@ -305,7 +267,7 @@ class Bench:
         for i in range(self.opts.cold_runs):
             jsii = self.ws.fresh(f"jsii-cold-{i}")
             self.ws.fresh("synth/cdktf.out")
-            run = self.cli(["synth"], self.env(outdir=self.synth_out, jsii=jsii))
+            run = self.cli(["synth", "--json"], self.env(outdir=self.synth_out, jsii=jsii))
             self.done(cold, cold.add(record(run, **synth_split(run))), i + 1, self.opts.cold_runs)
             if self.jsii_warm:
                 shutil.rmtree(self.jsii_warm, ignore_errors=True)
@@ -314,13 +276,13 @@ class Bench:
         cached = self.figure("synth.cached", "synth, cached (inputs unchanged)", "synth")
         for i in range(self.opts.runs):
             self.ws.fresh("synth/cdktf.out")
-            run = self.cli(["synth"], self.env(outdir=self.synth_out))
+            run = self.cli(["synth", "--json"], self.env(outdir=self.synth_out))
             self.done(warm, warm.add(record(run, **synth_split(run))), i + 1, self.opts.runs)
-            run = self.cli(["synth"], self.env(outdir=self.synth_out))
-            if "reused" not in run.stderr:
+            run = self.cli(["synth", "--json"], self.env(outdir=self.synth_out))
+            if synth_state(result_of(run)) != "reused":
                 raise StepError(f"an unchanged input set was synthesized again instead of reused:\n{run.tail()}")
             self.done(cached, cached.add(record(run)), i + 1, self.opts.runs)
-        self.facts["stacks"] = stacks_of(self.synth_out)
+        self.facts["stacks"] = list(read_stacks(self.synth_out))
         self.naive()
 
     def naive(self) -> None:
@@ -348,14 +310,14 @@ class Bench:
             self.jsii_warm = self.ws.path("jsii-warm")
         if not (self.synth_out / "manifest.json").is_file():
             self.cli(["synth"], self.env(outdir=self.synth_out))
-        self.facts.setdefault("stacks", stacks_of(self.synth_out))
+        self.facts.setdefault("stacks", list(read_stacks(self.synth_out)))
 
     # ---- plan -----------------------------------------------------------------------------
 
     def start_plan_emulator(self) -> Path:
         """One emulator for every plan: nothing is ever deployed to it, only the state buckets exist
         (every CLI command's LocalTarget.prepare creates them)."""
-        if self.plan_emulator is None or not self.ws.local("status", self.plan_emulator).get("running"):
+        if self.plan_emulator is None or not emulator.status(self.plan_emulator).running:
             self.plan_emulator, _ = self.ws.start_emulator("plan")
         return self.plan_emulator
 
@@ -363,7 +325,7 @@ class Bench:
         self.ensure_synth()
         emu = self.start_plan_emulator()
         cache = self.ws.path("plan/terraform")
-        env = self.env(outdir=self.synth_out, emulator=emu, cache=cache)
+        env = self.env(outdir=self.synth_out, emu=emu, cache=cache)
         par = self.figure("plan.parallel", "plan, all stacks: `main.py plan` (parallel)", "plan")
         seq = self.figure(
             "plan.sequential",
@@ -371,40 +333,25 @@ class Bench:
             "plan",
             note="in the work dirs the CLI initialised; init not included",
         )
-        tf_env = self.terraform_env(cache, env)
+        tf_env = self.terraform_env(cache, emu, env)
         # Unmeasured: `terraform init` of each work dir (and the provider binary into the page
         # cache), so that neither side of the ratio includes init.
         self.cli(["plan", "--json"], env)
+        argv = ["terraform", "plan", "-input=false", "-no-color", "-lock-timeout=0s", "-detailed-exitcode"]
         for i in range(self.opts.runs):
             run = self.cli(["plan", "--json"], env)
-            result = json.loads(run.stdout)
-            stacks = [s["stack"] for s in result["stacks"] if s["status"] == "ok"]
+            result = result_of(run)
             failed = [s for s in result["stacks"] if s["status"] != "ok"]
             if failed:
                 raise StepError(f"plan failed: {failed}")
+            stacks = [s["stack"] for s in result["stacks"]]
             self.facts["plan_stacks"] = stacks
             self.facts["plan_skipped"] = result.get("skipped", {})
-            self.done(
-                par,
-                par.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))),
-                i + 1,
-                self.opts.runs,
-            )
+            self.done(par, par.add(cli_record(run)), i + 1, self.opts.runs)
             runs = {}
             for stack in stacks:
                 runs[stack] = run_measured(
-                    [
-                        "terraform",
-                        "plan",
-                        "-input=false",
-                        "-no-color",
-                        "-lock-timeout=0s",
-                        "-detailed-exitcode",
-                        "-out=bench.tfplan",
-                    ],
-                    env=tf_env,
-                    cwd=cache / "local" / stack,
-                    timeout=self.opts.timeout,
+                    [*argv, "-out=bench.tfplan"], env=tf_env, cwd=cache / "local" / stack, timeout=self.opts.timeout
                 )
                 if runs[stack].returncode not in (0, 2):
                     raise StepError(f"terraform plan in {stack} exited {runs[stack].returncode}:\n{runs[stack].tail()}")
@@ -419,33 +366,15 @@ class Bench:
                 "plan",
                 note="informational: the CLI's own overhead (init per stack) without parallelism",
             )
-            run = self.cli(["plan", "--json", "--parallelism", "1"], env)
-            self.done(
-                one,
-                one.add(
-                    record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(json.loads(run.stdout)))
-                ),
-            )
+            self.done(one, one.add(cli_record(self.cli(["plan", "--json", "--parallelism", "1"], env))))
             miss = self.figure(
                 "plan.synth_miss",
                 "plan, all stacks, no cdktf.out yet (as in a fresh CI job)",
                 "plan",
                 note="informational: synth (warm jsii cache) + plan in one process tree",
             )
-            outdir = self.ws.fresh("plan/fresh-cdktf.out")
-            run = self.cli(["plan", "--json"], self.env(outdir=outdir, emulator=emu, cache=cache))
-            self.done(
-                miss,
-                miss.add(
-                    record(
-                        run,
-                        synth=synth_state(run),
-                        phases=phases(run),
-                        synth_seconds=synth_seconds(run),
-                        stacks=per_stack(json.loads(run.stdout)),
-                    )
-                ),
-            )
+            fresh = self.env(outdir=self.ws.fresh("plan/fresh-cdktf.out"), emu=emu, cache=cache)
+            self.done(miss, miss.add(cli_record(self.cli(["plan", "--json"], fresh))))
 
     def plan_init(self, stacks: list[str], cache: Path, tf_env: dict[str, str]) -> None:
         """What `main.py plan` adds per stack on a fresh work dir: `terraform init` (not in either plan figure)."""
@@ -471,7 +400,7 @@ class Bench:
     def deploy(self) -> None:
         self.ensure_synth()
         emu, status = self.ws.start_emulator("deploy")
-        env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path("deploy/terraform"))
+        env = self.env(outdir=self.synth_out, emu=emu, cache=self.ws.path("deploy/terraform"))
         fig = self.figure("deploy.all", "deploy, all stacks from nothing (fresh emulator)", "deploy")
         moto = self.figure(
             "deploy.emulator",
@@ -479,47 +408,28 @@ class Bench:
             "deploy",
             note="its own process, not in the CLI's tree",
         )
-        with TreeSampler(status["pid"]) as emulator_rss:
-            try:
-                run = self.cli(["deploy", "--auto-approve", "--json"], env)
-            except StepError as exc:
-                raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
-        result = json.loads(run.stdout)
-        applied = apply_seconds(run, result)
+        assert status.pid is not None  # a running emulator has one
+        with TreeSampler(status.pid) as emulator_rss:
+            run = self.cli_on(emu, ["deploy", "--auto-approve", "--json"], env)
+        applied = apply_seconds(result_of(run))
         self.facts["deployed_stacks"] = list(applied)
         self.facts["in_run_apply_seconds"] = applied
-        self.done(
-            fig,
-            fig.add(
-                record(
-                    run,
-                    synth=synth_state(run),
-                    phases=phases(run),
-                    stacks=per_stack(result),
-                    synth_seconds=synth_seconds(run),
-                )
-            ),
-        )
-        moto.add(
-            {
-                "seconds": None,
-                "peak_bytes": emulator_rss.peak.bytes,
-                "breakdown": emulator_rss.peak.breakdown,
-                "processes": emulator_rss.peak.processes,
-            }
-        )
+        self.done(fig, fig.add(cli_record(run)))
+        peak = emulator_rss.peak
+        moto.add({"seconds": None, "peak_bytes": peak.bytes, "breakdown": peak.breakdown, "processes": peak.processes})
         drift = self.figure("drift.all", "drift, all stacks, after that deploy", "deploy")
         for i in range(self.opts.runs):
             run = self.cli(["drift", "--json"], env, ok=(0, 2))
-            report = json.loads(run.stdout)
+            report = result_of(run)
+            stacks = report.get("stacks", {})
             rec = record(
                 run,
-                synth=synth_state(run),
-                phases=phases(run),
+                synth=synth_state(report),
+                phases=phases(report),
                 drifted=report.get("drifted"),
                 errors=report.get("errors"),
-                drifted_resources={n: len(s.get("drifted", [])) for n, s in report.get("stacks", {}).items()},
-                code_changes={n: len(s.get("code_changes", [])) for n, s in report.get("stacks", {}).items()},
+                drifted_resources={n: len(s.get("drifted", [])) for n, s in stacks.items()},
+                code_changes={n: len(s.get("code_changes", [])) for n, s in stacks.items()},
             )
             self.done(drift, drift.add(rec), i + 1, self.opts.runs)
             if report.get("errors"):
@@ -528,16 +438,22 @@ class Bench:
         if self.opts.singles:
             self.singles(list(applied))
 
+    def cli_on(self, emu: Path, args: list[str], env: dict[str, str]) -> Run:
+        """`cli`, with the emulator's log tail added to a failure."""
+        try:
+            return self.cli(args, env)
+        except StepError as exc:
+            raise StepError(f"{exc}\nemulator log:\n{emulator.log_tail(emu / emulator.LOG_FILE, 20)}") from exc
+
     def singles(self, stacks: list[str]) -> None:
         """Each stack deployed alone into a fresh emulator: its apply with nothing else running."""
         for stack in stacks:
             emu, _ = self.ws.start_emulator(f"single-{stack}")
             try:
-                env = self.env(outdir=self.synth_out, emulator=emu, cache=self.ws.path(f"single/{stack}/terraform"))
+                env = self.env(outdir=self.synth_out, emu=emu, cache=self.ws.path(f"single/{stack}/terraform"))
                 fig = self.figure(f"deploy.single.{stack}", f"deploy {stack} alone from nothing", "deploy")
                 run = self.cli(["deploy", stack, "--auto-approve", "--json"], env)
-                result = json.loads(run.stdout)
-                apply = apply_seconds(run, result).get(stack)
+                apply = apply_seconds(result_of(run)).get(stack)
                 self.done(fig, fig.add(record(run, apply_seconds=apply)))
                 self.log(f"  {stack}: apply alone {fmt_seconds(apply)}")
             finally:
@@ -569,40 +485,34 @@ class Bench:
         runs = self.opts.runs if self.opts.quick else max(self.opts.runs, 5)
         for i in range(runs):
             self.ws.fresh(f"scale-{n}/cdktf.out")
-            run = self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
-            self.done(fig, fig.add(record(run, stacks=len(stacks_of(outdir)), **synth_split(run))), i + 1, runs)
+            run = self.cli(["synth", "--json", "--environments", str(environments)], self.env(outdir=outdir))
+            stacks = len(result_of(run).get("stacks", []))
+            self.done(fig, fig.add(record(run, stacks=stacks, **synth_split(run))), i + 1, runs)
 
     def scale_plan(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
         if not (outdir / "manifest.json").is_file():
             self.cli(["synth", "--environments", str(environments)], self.env(outdir=outdir))
         emu = self.start_plan_emulator()
-        env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path("scale/terraform"))
+        env = self.env(outdir=outdir, emu=emu, cache=self.ws.path("scale/terraform"))
         fig = self.figure(f"scale.{n}.plan", f"{n} env(s): plan, all stacks, empty state", "scale")
         runs = self.opts.runs
         i = 0
         while i < runs:
             run = self.cli(["plan", "--json", "--environments", str(environments)], env)
-            result = json.loads(run.stdout)
             i += 1
             if i == 1 and run.seconds > LONG:
                 runs = min(runs, 2)  # a long step: its noise matters less than the bench's length
-            self.done(
-                fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))), i, runs
-            )
+            self.done(fig, fig.add(cli_record(run)), i, runs)
 
     def scale_deploy(self, n: int, environments: Path) -> None:
         outdir = self.ws.path(f"scale-{n}/cdktf.out")
         emu, _ = self.ws.start_emulator(f"scale-{n}")
         try:
-            env = self.env(outdir=outdir, emulator=emu, cache=self.ws.path(f"scale-{n}/terraform"))
+            env = self.env(outdir=outdir, emu=emu, cache=self.ws.path(f"scale-{n}/terraform"))
             fig = self.figure(f"scale.{n}.deploy", f"{n} env(s): deploy, all stacks from nothing", "scale")
-            try:
-                run = self.cli(["deploy", "--auto-approve", "--json", "--environments", str(environments)], env)
-            except StepError as exc:
-                raise StepError(f"{exc}\nemulator log:\n{emulator_tail(emu)}") from exc
-            result = json.loads(run.stdout)
-            self.done(fig, fig.add(record(run, synth=synth_state(run), phases=phases(run), stacks=per_stack(result))))
+            run = self.cli_on(emu, ["deploy", "--auto-approve", "--json", "--environments", str(environments)], env)
+            self.done(fig, fig.add(cli_record(run)))
         finally:
             self.ws.stop_emulator(emu)
 
@@ -612,7 +522,7 @@ class StepError(Exception):
 
 
 KNOWN_RACES = {
-    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/terraform.py)": (
+    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/runner.py)": (
         "Failed to install provider",
         "file exists",
     ),
@@ -621,21 +531,14 @@ KNOWN_RACES = {
 
 
 def failure_detail(run: Run) -> str:
-    """The failed stacks' details when the CLI printed its JSON, else the output's tail."""
-    try:
-        result = json.loads(run.stdout)
-        stacks = result.get("stacks", [])
-        failed = [
-            named(s["stack"], s.get("detail", ""))
-            for s in stacks
-            if isinstance(s, dict) and s.get("status") == "failed"
-        ]
-        errors = result.get("errors") or {}
-        failed += [named(k, str(v)) for k, v in errors.items()] if isinstance(errors, dict) else []
-        if failed:
-            return "\n".join(failed) + "\n" + "\n".join(run.stderr.strip().splitlines()[-5:])
-    except (ValueError, AttributeError, TypeError):
-        pass
+    """The failed stacks' details when the CLI printed its JSON (drift: its `errors`), else the output's tail."""
+    result = result_of(run)
+    stacks = result.get("stacks")
+    failed = [s for s in stacks if s.get("status") == "failed"] if isinstance(stacks, list) else []
+    details = [named(s["stack"], s.get("detail", "")) for s in failed]
+    details += [named(stack, str(error)) for stack, error in (result.get("errors") or {}).items()]
+    if details:
+        return "\n".join(details) + "\n" + "\n".join(run.stderr.strip().splitlines()[-5:])
     return run.tail(25)
 
 
@@ -656,43 +559,55 @@ def log_tail(detail: str, lines: int = 12) -> str:
     return "\n" + "\n".join(f"    | {line}" for line in tail)
 
 
-def synth_seconds(run: Run) -> float | None:
-    """The CLI's own figure for the synthesis (provider import + build + synth), from its progress line."""
-    match = SYNTHESIZED.search(run.stderr)
-    return float(match.group(1)) if match else None
+def result_of(run: Run) -> dict[str, Any]:
+    """The CLI's `--json` output of a run, {} if it printed none."""
+    try:
+        data = json.loads(run.stdout)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def cli_record(run: Run) -> dict[str, Any]:
+    """`record` of a plan or deploy run, with what its JSON tells: synth reused or not, each stack's steps."""
+    result = result_of(run)
+    synth = result.get("synth") or {}
+    return record(
+        run,
+        synth=synth_state(result),
+        phases=phases(result),
+        stacks=per_stack(result),
+        synth_seconds=None if synth.get("cached", True) else synth.get("seconds"),
+    )
 
 
 def synth_split(run: Run) -> dict[str, float | None]:
-    """Where a synth process's wall time goes: the synthesis itself, and exiting after it."""
-    inside = synth_seconds(run)
-    at = run.line_time("synthesized ")
-    return {"synth_seconds": inside, "exit_seconds": round(run.seconds - at, 3) if at is not None else None}
+    """Where a `synth --json` process's wall time goes: the synthesis itself (the CLI's figure), and
+    exiting after it (from when its JSON, printed right after the synthesis, arrived)."""
+    inside = (result_of(run).get("synth") or {}).get("seconds")
+    at = run.stdout_lines[0][0] if run.stdout_lines else None
+    exit_seconds = round(run.seconds - at, 3) if at is not None and inside is not None else None
+    return {"synth_seconds": inside, "exit_seconds": exit_seconds}
 
 
-def synth_state(run: Run) -> str | None:
-    """Whether a plan/deploy/drift run reused cdktf.out or had to synthesize (and pay the provider import)."""
-    if "reused (inputs unchanged)" in run.stderr:
-        return "reused"
-    return "synthesized" if SYNTHESIZED.search(run.stderr) else None
+def synth_state(result: dict[str, Any]) -> str | None:
+    """Whether a run reused cdktf.out or had to synthesize (and pay the provider import)."""
+    synth = result.get("synth")
+    return None if not synth else "reused" if synth.get("cached") else "synthesized"
 
 
-def phases(run: Run) -> dict[str, dict[str, float]]:
-    """stack -> {init, plan, apply, ...: seconds} from the CLI's progress lines."""
-    found: dict[str, dict[str, float]] = {}
-    for stack, step, seconds in FINISHED.findall(run.stderr):
-        found.setdefault(stack, {})[step] = float(seconds)
-    return found
+def phases(result: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """stack -> {init, plan, apply, ...: seconds}: the `steps` of the CLI's JSON (drift's stacks are a dict)."""
+    stacks = result.get("stacks") or []
+    entries = stacks.values() if isinstance(stacks, dict) else stacks
+    return {s["stack"]: s.get("steps") or {} for s in entries}
 
 
-def apply_seconds(run: Run, result: dict[str, Any]) -> dict[str, float]:
-    """Each applied stack's apply alone: its `apply finished in` progress line; else the JSON's seconds,
-    which cover the apply only when plans and applies are separate phases."""
-    applied = [s["stack"] for s in result.get("stacks", []) if s.get("detail") == "applied"]
-    steps = phases(run)
-    return {
-        name: steps.get(name, {}).get("apply", next(s["seconds"] for s in result["stacks"] if s["stack"] == name))
-        for name in applied
-    }
+def apply_seconds(result: dict[str, Any]) -> dict[str, float]:
+    """Each applied stack's apply alone (its `apply` step); else its seconds, which cover the apply
+    only when plans and applies are separate phases."""
+    applied = [s for s in result.get("stacks", []) if s.get("detail") == "applied"]
+    return {s["stack"]: (s.get("steps") or {}).get("apply", s["seconds"]) for s in applied}
 
 
 def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -702,24 +617,13 @@ def per_stack(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def stacks_of(outdir: Path) -> list[str]:
-    return list(json.loads((outdir / "manifest.json").read_text())["stacks"])
-
-
-def emulator_tail(directory: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join((directory / "emulator.log").read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no emulator log)"
-
-
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {"nproc": len(os.sched_getaffinity(0)), "cpu_count": os.cpu_count(), "load1_start": load1()}
     try:
-        meminfo = Path("/proc/meminfo").read_text()
-        info["mem_total_bytes"] = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1)) * 1024  # type: ignore[union-attr]
-        info["mem_available_bytes"] = int(re.search(r"MemAvailable:\s+(\d+)", meminfo).group(1)) * 1024  # type: ignore[union-attr]
-    except (OSError, AttributeError):
+        meminfo = dict(re.findall(r"^(\w+):\s+(\d+) kB$", Path("/proc/meminfo").read_text(), re.M))
+        info["mem_total_bytes"] = int(meminfo["MemTotal"]) * 1024
+        info["mem_available_bytes"] = int(meminfo["MemAvailable"]) * 1024
+    except (OSError, KeyError):
         pass
     try:
         model = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())

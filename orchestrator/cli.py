@@ -8,16 +8,13 @@ Exit codes: 0 success (or no changes with --detailed-exitcode), 1 error, 2 chang
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from config import ConfigError
-from orchestrator import commands
+from orchestrator import commands, process
 from orchestrator.synth import SynthError
 from orchestrator.targets import TargetError, default_target_name
-from orchestrator.terraform import interrupt_all, interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", parents=[common], help="synthesize every stack into cdktf.out (cached by input hash)")
     p.add_argument("--force", action="store_true", help="ignore the cache")
+    p.add_argument("--json", action="store_true", help="print whether the cache was used, the time and the stacks")
     p.set_defaults(func=commands.synth)
 
     p = sub.add_parser("plan", parents=[tf], help="init and plan; a summary per stack")
@@ -105,7 +103,7 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 1
-    signal.signal(signal.SIGINT, _on_interrupt)
+    process.forward_interrupts()
     try:
         return args.func(args)
     except ConfigError as exc:
@@ -121,19 +119,3 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def _on_interrupt(signum: int, frame: Any) -> None:
-    """First Ctrl-C: let running Terraform finish gracefully (state written, lock released)
-    and start nothing new. A later one is forwarded too, which makes Terraform stop hard."""
-    first = not interrupted.is_set()
-    n = interrupt_all()
-    if first:
-        print(
-            f"\ninterrupt: asked {n} running terraform process(es) to stop gracefully; no new stack will start "
-            "(Ctrl-C again to force)",
-            file=sys.stderr,
-            flush=True,
-        )
-    if n == 0:
-        raise KeyboardInterrupt

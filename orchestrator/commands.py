@@ -1,4 +1,4 @@
-"""The CLI's commands: synthesize once, then drive Terraform per stack on a target."""
+"""The CLI's commands: synthesize once, then drive Terraform per stack on a target (see orchestrator.session)."""
 
 from __future__ import annotations
 
@@ -6,102 +6,42 @@ import argparse
 import json
 import shutil
 import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from config import Environment, ProjectSettings, load_project
-from config.schema import Project
-from orchestrator.executor import Outcome, run_stacks
+from orchestrator.executor import Outcome, Status
+from orchestrator.manifest import read_stacks
+from orchestrator.plan_output import Counts
 from orchestrator.progress import Progress
-from orchestrator.stacks import Stack, read_stacks
-from orchestrator.synth import SynthResult, synthesize
-from orchestrator.targets import Target, TargetError, make_target
-from orchestrator.terraform import Counts, RunContext, StackRunner
-
-ROOT = Path(__file__).resolve().parent.parent
-LOG_ROOT = ROOT / ".local" / "logs"
-
-
-@dataclass
-class Session:
-    """One CLI run: the synthesized stacks, the target, the selection and its logs."""
-
-    project: Project
-    target: Target
-    stacks: dict[str, Stack]
-    selected: list[str]
-    ctx: RunContext
-    progress: Progress
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def runner(self, name: str) -> StackRunner:
-        return StackRunner(self.stacks[name], self.ctx)
-
-
-def _synth(args: argparse.Namespace, progress: Progress) -> SynthResult:
-    began = time.monotonic()
-    result = synthesize(ROOT, environments_dir=args.environments, force=getattr(args, "force", False))
-    how = "reused (inputs unchanged)" if result.cached else "synthesized"
-    progress.say("app", "synth", f"{how} {result.outdir.name} in {time.monotonic() - began:.1f}s")
-    return result
+from orchestrator.session import ROOT, Session, open_session, synthesize_app
 
 
 def synth(args: argparse.Namespace) -> int:
-    progress = Progress()
-    result = _synth(args, progress)
+    result = synthesize_app(args, Progress())
     names = list(read_stacks(result.outdir))
-    print(f"stacks: {' '.join(names)}", file=sys.stderr)
+    if args.json:
+        _emit({"synth": result.to_json(), "stacks": names})
+    else:
+        print(f"stacks: {' '.join(names)}", file=sys.stderr)
     return 0
 
 
-def open_session(args: argparse.Namespace, command: str) -> Session:
-    progress = Progress()
-    outdir = _synth(args, progress).outdir
-    project = load_project(ROOT, args.environments)
-    stacks = read_stacks(outdir)
-    unknown = [s for s in args.stacks if s not in stacks]
-    if unknown:
-        raise TargetError(f"unknown stack {', '.join(unknown)}; expected one of {', '.join(stacks)}")
-    target = make_target(args.target, project)
-    selected, skipped = [], {}
-    for name in args.stacks or list(stacks):
-        reason = target.deployable(stacks[name].providers)
-        if reason and name in args.stacks:
-            raise TargetError(f"stack {name} cannot run on the {target.name} target: {reason}")
-        if reason:
-            skipped[name] = reason
-            progress.say(name, "skip", f"not on the {target.name} target: {reason}")
-        else:
-            selected.append(name)
-    began = time.monotonic()
-    target.prepare()
-    progress.say("target", "prepare", f"{target.name} ready in {time.monotonic() - began:.1f}s")
-    run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{command}"
-    ctx = RunContext(target=target, log_dir=LOG_ROOT / run_id, verbose=args.verbose, lock_timeout=args.lock_timeout)
-    return Session(project, target, stacks, selected, ctx, progress, skipped)
-
-
-def _plan_all(s: Session, parallelism: int, destroy: bool = False) -> dict[str, Outcome]:
+def _plan_all(s: Session, destroy: bool = False) -> dict[str, Outcome]:
     def work(name: str) -> Outcome:
-        runner = s.runner(name)
-        with s.progress.step(name, "init"):
-            runner.init()
-        with s.progress.step(name, "plan"):
-            counts = runner.plan(destroy=destroy)
+        counts = s.init_and_plan(name, destroy=destroy)
         s.progress.say(name, "plan", f"{counts} (add ~change -destroy)")
-        return Outcome(name, "ok", counts)
+        return Outcome(name, Status.OK, counts)
 
-    return run_stacks(s.selected, s.stacks, work, ordered=False, parallelism=parallelism)
+    return s.run(work, ordered=False)
 
 
 def plan(args: argparse.Namespace) -> int:
     s = open_session(args, "plan")
-    outcomes = _plan_all(s, args.parallelism)
+    outcomes = _plan_all(s)
     if args.plan_dir:
         args.plan_dir.mkdir(parents=True, exist_ok=True)
         for name, outcome in outcomes.items():
-            if outcome.status == "ok":
+            if outcome.ok:
                 runner = s.runner(name)
                 shutil.copyfile(runner.plan_file, args.plan_dir / f"{name}.tfplan")
                 (args.plan_dir / f"{name}.txt").write_text(runner.show_text())
@@ -109,7 +49,7 @@ def plan(args: argparse.Namespace) -> int:
     if args.report:
         args.report.write_text(json.dumps(total.as_report()))
     _finish(s, outcomes, args.json, "plan")
-    if any(o.status != "ok" for o in outcomes.values()):
+    if not all(o.ok for o in outcomes.values()):
         return 1
     return 2 if args.detailed_exitcode and total.changes else 0
 
@@ -123,8 +63,8 @@ def deploy(args: argparse.Namespace) -> int:
     if args.auto_approve:
         plans = {}  # each stack applies as soon as its own plan is ready
     else:
-        plans = _plan_all(s, args.parallelism)
-        if any(o.status != "ok" for o in plans.values()):
+        plans = _plan_all(s)
+        if not all(o.ok for o in plans.values()):
             _finish(s, plans, args.json, "deploy")
             print("error: a plan failed; nothing was applied", file=sys.stderr)
             return 1
@@ -133,29 +73,22 @@ def deploy(args: argparse.Namespace) -> int:
             return 1
 
     def work(name: str) -> Outcome:
-        runner = s.runner(name)
-        if name in plans:
-            counts = plans[name].counts
-        else:
-            with s.progress.step(name, "init"):
-                runner.init()
-            with s.progress.step(name, "plan"):
-                counts = runner.plan()
+        counts = plans[name].counts if name in plans else s.init_and_plan(name)
         if not counts or not counts.changes:
-            return Outcome(name, "ok", counts, detail="no changes")
+            return Outcome(name, Status.OK, counts, detail="no changes")
         with s.progress.step(name, "apply"):
-            runner.apply()
-        return Outcome(name, "ok", counts, detail="applied")
+            s.runner(name).apply()
+        return Outcome(name, Status.OK, counts, detail="applied")
 
-    outcomes = run_stacks(s.selected, s.stacks, work, parallelism=args.parallelism)
+    outcomes = s.run(work)
     _finish(s, outcomes, args.json, "deploy", outputs=True)
     return _exit(outcomes)
 
 
 def destroy(args: argparse.Namespace) -> int:
     s = open_session(args, "destroy")
-    plans = _plan_all(s, args.parallelism, destroy=True)
-    if any(o.status != "ok" for o in plans.values()):
+    plans = _plan_all(s, destroy=True)
+    if not all(o.ok for o in plans.values()):
         _finish(s, plans, args.json, "destroy")
         return 1
     changed = [n for n in s.selected if plans[n].changed]
@@ -166,9 +99,10 @@ def destroy(args: argparse.Namespace) -> int:
         if name in changed:
             with s.progress.step(name, "destroy"):
                 s.runner(name).apply()
-        return Outcome(name, "ok", plans[name].counts, detail="destroyed" if name in changed else "nothing to destroy")
+        detail = "destroyed" if name in changed else "nothing to destroy"
+        return Outcome(name, Status.OK, plans[name].counts, detail=detail)
 
-    outcomes = run_stacks(s.selected, s.stacks, work, reverse=True, parallelism=args.parallelism)
+    outcomes = s.run(work, reverse=True)
     _finish(s, outcomes, args.json, "destroy")
     return _exit(outcomes)
 
@@ -179,10 +113,10 @@ def output(args: argparse.Namespace) -> int:
     def work(name: str) -> Outcome:
         runner = s.runner(name)
         runner.init()
-        return Outcome(name, "ok", detail=json.dumps(runner.outputs()))
+        return Outcome(name, Status.OK, detail=json.dumps(runner.outputs()))
 
-    outcomes = run_stacks(s.selected, s.stacks, work, ordered=False, parallelism=args.parallelism)
-    values = {n: json.loads(o.detail) for n, o in outcomes.items() if o.status == "ok"}
+    outcomes = s.run(work, ordered=False)
+    values = {n: json.loads(o.detail) for n, o in outcomes.items() if o.ok}
     if args.json:
         _emit(values)
     else:
@@ -190,7 +124,7 @@ def output(args: argparse.Namespace) -> int:
             for key, value in outs.items():
                 print(f"{name}.{key} = {value}")
     for o in outcomes.values():
-        if o.status != "ok":
+        if not o.ok:
             print(f"error: {o.stack}: {o.detail}", file=sys.stderr)
     return _exit(outcomes)
 
@@ -248,10 +182,10 @@ def _confirm(s: Session, changed: list[str], verb: str) -> bool:
 
 def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: str, outputs: bool = False) -> None:
     s.progress.close()
-    values = {}
+    values: dict[str, dict[str, Any]] = {}
     if outputs:
         for name, o in outcomes.items():
-            if o.status == "ok":
+            if o.ok:
                 try:
                     values[name] = s.runner(name).outputs()
                 except Exception as exc:  # noqa: BLE001 - outputs are a courtesy after a deploy
@@ -262,6 +196,7 @@ def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: st
                 "command": command,
                 "target": s.target.name,
                 "logs": str(s.ctx.log_dir),
+                "synth": s.synth.to_json(),
                 "stacks": [o.to_json() for o in outcomes.values()],
                 "skipped": s.skipped,
                 "outputs": values,
@@ -271,9 +206,9 @@ def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: st
     print(f"\n{'STACK':<12} {'STATUS':<8} {'CHANGES':<14} {'TIME':>7}  DETAIL")
     for o in outcomes.values():
         counts = str(o.counts) if o.counts else "-"
-        print(f"{o.stack:<12} {o.status:<8} {counts:<14} {o.seconds:6.1f}s  {o.detail}")
+        print(f"{o.stack:<12} {o.status.value:<8} {counts:<14} {o.seconds:6.1f}s  {o.detail}")
     for name, reason in s.skipped.items():
-        print(f"{name:<12} {'skipped':<8} {'-':<14} {'':>7}  not on the {s.target.name} target: {reason}")
+        print(f"{name:<12} {Status.SKIPPED.value:<8} {'-':<14} {'':>7}  not on the {s.target.name} target: {reason}")
     for name, outs in values.items():
         for key, value in outs.items():
             print(f"{name}.{key} = {value}")
@@ -281,9 +216,9 @@ def _finish(s: Session, outcomes: dict[str, Outcome], as_json: bool, command: st
 
 
 def _exit(outcomes: dict[str, Outcome]) -> int:
-    if any("interrupted" in o.detail for o in outcomes.values()):
+    if any(o.interrupted for o in outcomes.values()):
         return 130
-    return 0 if all(o.status == "ok" for o in outcomes.values()) else 1
+    return 0 if all(o.ok for o in outcomes.values()) else 1
 
 
 def _emit(data: object) -> None:

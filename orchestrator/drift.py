@@ -17,8 +17,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from orchestrator.executor import Outcome, run_stacks
-from orchestrator.terraform import Counts
+from orchestrator.executor import Outcome, Status
+from orchestrator.plan_output import Counts
+from orchestrator.session import Session
 
 REDACTED = "(sensitive)"
 MAX_VALUE = 200
@@ -132,32 +133,32 @@ def _short(value: Any) -> Any:
     return value if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "..."
 
 
-def detect(session: Any, args: argparse.Namespace) -> int:
-    s = session
+def detect(s: Session, args: argparse.Namespace) -> int:
     began = time.monotonic()
     found: dict[str, StackDrift] = {}
 
     def work(name: str) -> Outcome:
-        runner = s.runner(name)
-        with s.progress.step(name, "init"):
-            runner.init()
-        with s.progress.step(name, "drift"):
-            changes = runner.plan().changes
-            found[name] = classify(name, runner.show()) if changes else StackDrift(name)
+        counts = s.init_and_plan(name, step="drift")
+        if counts.changes:
+            with s.progress.step(name, "show"):
+                found[name] = classify(name, s.runner(name).show())
+        else:
+            found[name] = StackDrift(name)
         d = found[name]
         detail = f"{len(d.drifted)} drifted, {len(d.code_changes)} code change(s)"
-        return Outcome(name, "drifted" if d.drifted else "ok", d.counts(), detail=detail)
+        return Outcome(name, Status.DRIFTED if d.drifted else Status.OK, d.counts(), detail=detail)
 
-    outcomes = run_stacks(s.selected, s.stacks, work, ordered=False, parallelism=args.parallelism)
+    outcomes = s.run(work, ordered=False)
     s.progress.close()
-    errors = {n: o.detail for n, o in outcomes.items() if o.status == "failed"}
+    errors = {n: o.detail for n, o in outcomes.items() if o.status == Status.FAILED}
     report = {
         "target": s.target.name,
         "seconds": round(time.monotonic() - began, 1),
+        "synth": s.synth.to_json(),
         "drifted": any(d.drifted for d in found.values()),
         "errors": errors,
         "skipped": s.skipped,
-        "stacks": {n: asdict(d) for n, d in found.items()},
+        "stacks": {n: {**asdict(d), "steps": outcomes[n].steps_json()} for n, d in found.items()},
     }
     total = Counts.total(d.counts() for d in found.values())
     if args.report:

@@ -9,27 +9,61 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
-from orchestrator.stacks import Stack
-from orchestrator.terraform import Counts, interrupted
+from orchestrator.manifest import Stack
+from orchestrator.plan_output import Counts
+from orchestrator.process import interrupted
+from orchestrator.runner import TerraformError
+
+
+class Status(StrEnum):
+    """A stack's outcome; the JSON output shows the value."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DRIFTED = "drifted"
+    """drift only: the stack ran, and something changed outside Terraform."""
 
 
 @dataclass
 class Outcome:
     stack: str
-    status: str
-    """ok | failed | skipped"""
+    status: Status
     counts: Counts | None = None
     seconds: float = 0.0
     detail: str = ""
+    interrupted: bool = False
+    """Ctrl-C stopped it, or it was skipped because of one."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (init, plan, apply, ...), as Progress timed them."""
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK
 
     @property
     def changed(self) -> bool:
         return bool(self.counts and self.counts.changes)
 
-    def to_json(self) -> dict:
-        data = {"stack": self.stack, "status": self.status, "seconds": round(self.seconds, 1), "detail": self.detail}
+    def steps_json(self) -> dict[str, float]:
+        """The JSON output's `steps`: seconds per step, one decimal."""
+        return {step: round(seconds, 1) for step, seconds in self.steps.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "stack": self.stack,
+            "status": self.status.value,
+            "seconds": round(self.seconds, 1),
+            "detail": self.detail,
+            "steps": self.steps_json(),
+        }
         if self.counts is not None:
             data["changes"] = self.counts.as_report()
         return data
@@ -53,17 +87,18 @@ def run_stacks(
                 if dep in selected:
                     (waits_for[dep] if reverse else waits_for[n]).add(n if reverse else dep)
     outcomes: dict[str, Outcome] = {}
-    running: dict[Future, str] = {}
+    running: dict[Future[Outcome], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         while len(outcomes) < len(names):
             for name in names:
                 if name in outcomes or name in running.values():
                     continue
-                failed = [d for d in waits_for[name] if d in outcomes and outcomes[d].status != "ok"]
+                failed = [d for d in waits_for[name] if d in outcomes and not outcomes[d].ok]
                 if interrupted.is_set():
-                    outcomes[name] = Outcome(name, "skipped", detail="interrupted")
+                    outcomes[name] = Outcome(name, Status.SKIPPED, detail="interrupted", interrupted=True)
                 elif failed:
-                    outcomes[name] = Outcome(name, "skipped", detail=f"{', '.join(sorted(failed))} did not succeed")
+                    detail = f"{', '.join(sorted(failed))} did not succeed"
+                    outcomes[name] = Outcome(name, Status.SKIPPED, detail=detail)
                 elif all(d in outcomes for d in waits_for[name]):
                     running[pool.submit(_timed, work, name)] = name
             if not running:
@@ -79,6 +114,7 @@ def _timed(work: Callable[[str], Outcome], name: str) -> Outcome:
     try:
         outcome = work(name)
     except Exception as exc:  # noqa: BLE001 - one stack's failure must not stop the others
-        outcome = Outcome(name, "failed", detail=str(exc))
+        stopped = isinstance(exc, TerraformError) and exc.interrupted
+        outcome = Outcome(name, Status.FAILED, detail=str(exc), interrupted=stopped)
     outcome.seconds = time.monotonic() - began
     return outcome

@@ -1,4 +1,7 @@
-"""Progress on stderr: which stack, which step, elapsed; a heartbeat for long steps."""
+"""Progress on stderr: which stack, which step, elapsed; a heartbeat for long steps.
+
+Every step's time is also kept (`seconds_of`): the CLI's JSON output reports it per stack.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ class Progress:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         self._active: dict[tuple[str, str], float] = {}
+        self._seconds: dict[str, dict[str, float]] = {}
         self._heartbeat = heartbeat_seconds
         self._stop = threading.Event()
         threading.Thread(target=self._beat, daemon=True).start()
@@ -35,7 +39,16 @@ class Progress:
             yield
         finally:
             self._active.pop(key, None)
-            self.say(stack, step, f"finished in {time.monotonic() - began:.1f}s")
+            seconds = time.monotonic() - began
+            with self._lock:
+                steps = self._seconds.setdefault(stack, {})
+                steps[step] = steps.get(step, 0.0) + seconds
+            self.say(stack, step, f"finished in {seconds:.1f}s")
+
+    def seconds_of(self, stack: str) -> dict[str, float]:
+        """step -> seconds of every step of `stack` timed so far (a step run twice adds up)."""
+        with self._lock:
+            return dict(self._seconds.get(stack, {}))
 
     def _beat(self) -> None:
         while not self._stop.wait(self._heartbeat):

@@ -18,9 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from config import load_project
 
@@ -44,6 +46,12 @@ class SynthResult:
     outdir: Path
     cached: bool
     digest: str
+    seconds: float = 0.0
+    """How long `synthesize` took (the cache check alone when cached)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The `synth` member of the CLI's JSON output."""
+        return {"cached": self.cached, "seconds": round(self.seconds, 1)}
 
 
 def inputs_digest(root: Path, environments_dir: Path) -> str:
@@ -60,9 +68,18 @@ def inputs_digest(root: Path, environments_dir: Path) -> str:
 
 
 def synthesize(
-    root: Path = ROOT, outdir: Path | None = None, environments_dir: Path | None = None, force: bool = False
+    root: Path = ROOT,
+    outdir: Path | None = None,
+    environments_dir: Path | None = None,
+    force: bool = False,
+    own_code: bool = False,
 ) -> SynthResult:
-    """Raises config.ConfigError before anything is written when the config is invalid."""
+    """Raises config.ConfigError before anything is written when the config is invalid.
+
+    `own_code`: synthesize with root's own config/, modules/ and stacks/ (a git ref's tree:
+    orchestrator.refs); by default this checkout's code synthesizes root's YAML.
+    """
+    began = time.monotonic()
     outdir = Path(outdir or os.environ.get("CDKTF_OUTDIR") or root / "cdktf.out")
     env_dir = Path(environments_dir or root / "environments")
     outdir.parent.mkdir(parents=True, exist_ok=True)
@@ -71,24 +88,24 @@ def synthesize(
         digest = inputs_digest(root, env_dir)
         marker = outdir / HASH_FILE
         if not force and marker.is_file() and marker.read_text() == digest and (outdir / "manifest.json").is_file():
-            return SynthResult(outdir, cached=True, digest=digest)
+            return SynthResult(outdir, cached=True, digest=digest, seconds=time.monotonic() - began)
         load_project(root, env_dir)  # validate before anything runs: ConfigError names file and field
         staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
         try:
-            _synthesize_in_child(root, staging, env_dir)
+            _synthesize_in_child(root, staging, env_dir, root if own_code else ROOT)
             (staging / HASH_FILE).write_text(digest)
             if outdir.exists():
                 shutil.rmtree(outdir)
             staging.rename(outdir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return SynthResult(outdir, cached=False, digest=digest)
+    return SynthResult(outdir, cached=False, digest=digest, seconds=time.monotonic() - began)
 
 
-def _synthesize_in_child(root: Path, outdir: Path, environments_dir: Path) -> None:
+def _synthesize_in_child(root: Path, outdir: Path, environments_dir: Path, code_root: Path = ROOT) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "orchestrator.synth", str(root), str(outdir), str(environments_dir)],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=code_root,  # `-m orchestrator.synth` and the stacks it imports come from here
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

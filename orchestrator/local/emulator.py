@@ -113,7 +113,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _log_tail(log: Path, lines: int = 30) -> str:
+def log_tail(log: Path, lines: int = 30) -> str:
+    """The last lines of an emulator's log (``<state_dir>/emulator.log``)."""
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -141,8 +142,10 @@ def start(
     port: int | None = None,
     timeout: float = 30,
     account_id: str = MOTO_ACCOUNT_ID,
+    root: Path = REPO_ROOT,
 ) -> EmulatorStatus:
-    """Start the emulator, or return the running one (idempotent)."""
+    """Start the emulator, or return the running one (idempotent). `root` is the checkout whose
+    ``orchestrator.local.server`` runs (the bench runs its snapshot's)."""
     directory = _state_dir(state_dir)
     current = status(directory)
     if current.running:
@@ -157,7 +160,7 @@ def start(
     env = {
         **os.environ,
         "MOTO_ACCOUNT_ID": account_id,  # ARNs then name the configured account, as on AWS
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -170,7 +173,7 @@ def start(
                 "--host",
                 HOST,
             ],
-            cwd=REPO_ROOT,
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -185,12 +188,12 @@ def start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             (directory / STATE_FILE).unlink(missing_ok=True)
-            raise EmulatorError(f"emulator exited with code {process.returncode}; {log}:\n{_log_tail(log)}")
+            raise EmulatorError(f"emulator exited with code {process.returncode}; {log}:\n{log_tail(log)}")
         if _answers(endpoint, timeout=1.0):
             return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid)
         time.sleep(0.2)
     stop(directory)
-    raise EmulatorError(f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{_log_tail(log)}")
+    raise EmulatorError(f"emulator did not answer at {endpoint} within {timeout}s; {log}:\n{log_tail(log)}")
 
 
 def stop(state_dir: Path = DEFAULT_STATE_DIR, grace: float = 5.0) -> bool:

@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from orchestrator.local import compat
 
-    compat.apply()
+    try:
+        compat.apply()
+    except compat.PatchError as exc:  # a moto the patches were not written for; emulator.start shows the log's tail
+        sys.exit(f"error: {exc}")
     app = DomainDispatcherApplication(create_backend_app)
 
     signal.signal(signal.SIGTERM, _exit)

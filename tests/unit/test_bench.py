@@ -259,14 +259,15 @@ def test_render_survives_partial_results():
     assert "nproc 2" in text and "24.00 GB" in text and "exit 2.00s" in text
 
 
-def test_synth_split_reads_the_progress_line():
+def test_synth_split_reads_the_clis_json():
+    out = '{"synth": {"cached": false, "seconds": 19.7}, "stacks": ["staging"]}\n'
     run = Run(
         argv=[],
         returncode=0,
         seconds=30.0,
         memory=memory.MemoryPeak(),
-        stderr="[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n",
-        stderr_lines=[(20.5, "[  19.7s] app          synth    synthesized cdktf.out in 19.7s\n")],
+        stdout=out,
+        stdout_lines=[(20.5, out)],
     )
     assert synth_split(run) == {"synth_seconds": 19.7, "exit_seconds": 9.5}
     assert synth_split(Run([], 0, 1.0, memory.MemoryPeak())) == {"synth_seconds": None, "exit_seconds": None}
@@ -304,23 +305,29 @@ def test_failure_detail_reads_the_log_a_failed_stack_points_at(tmp_path: Path):
     assert plain == "boom"
 
 
-def test_apply_seconds_come_from_the_progress_lines_else_the_json():
+def test_apply_seconds_come_from_the_steps_else_the_json_seconds():
     from bench.runner import apply_seconds, phases
 
-    stderr = (
-        "[   0.0s] app          synth    reused (inputs unchanged) cdktf.out in 0.0s\n"
-        "[   9.1s] production   plan     finished in 7.9s\n"
-        "[  95.0s] production   apply    finished in 85.9s\n"
-        "[  60.2s] release      apply    finished in 50.0s\n"
-    )
     result = {
+        "synth": {"cached": True, "seconds": 0.0},
         "stacks": [
-            {"stack": "production", "seconds": 94.0, "detail": "applied"},
-            {"stack": "release", "seconds": 51.0, "detail": "applied"},
-            {"stack": "staging", "seconds": 70.0, "detail": "applied"},
-            {"stack": "gitlab", "seconds": 0.0, "detail": "no changes"},
-        ]
+            {"stack": "production", "seconds": 94.0, "detail": "applied", "steps": {"plan": 7.9, "apply": 85.9}},
+            {"stack": "release", "seconds": 51.0, "detail": "applied", "steps": {"apply": 50.0}},
+            {"stack": "staging", "seconds": 70.0, "detail": "applied", "steps": {}},
+            {"stack": "gitlab", "seconds": 0.0, "detail": "no changes", "steps": {}},
+        ],
     }
-    run = Run(argv=[], returncode=0, seconds=100, memory=memory.MemoryPeak(), stderr=stderr)
-    assert phases(run)["production"] == {"plan": 7.9, "apply": 85.9}
-    assert apply_seconds(run, result) == {"production": 85.9, "release": 50.0, "staging": 70.0}
+    assert phases(result)["production"] == {"plan": 7.9, "apply": 85.9}
+    assert apply_seconds(result) == {"production": 85.9, "release": 50.0, "staging": 70.0}
+
+
+def test_phases_and_synth_state_read_a_drift_report_too():
+    from bench.runner import phases, synth_state
+
+    report = {
+        "synth": {"cached": False, "seconds": 4.2},
+        "stacks": {"staging": {"stack": "staging", "drifted": [], "steps": {"init": 0.1, "drift": 3.2}}},
+    }
+    assert phases(report) == {"staging": {"init": 0.1, "drift": 3.2}}
+    assert synth_state(report) == "synthesized" and synth_state({"synth": {"cached": True}}) == "reused"
+    assert synth_state({}) is None

@@ -1,13 +1,16 @@
-"""Dependency-ordered, parallel execution of per-stack work."""
+"""Dependency-ordered, parallel execution of per-stack work; the outcomes' statuses, interrupt flag and step times."""
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 from pathlib import Path
 
-from orchestrator.executor import Outcome, run_stacks
-from orchestrator.stacks import Stack
+from orchestrator.executor import Outcome, Status, run_stacks
+from orchestrator.manifest import Stack
+from orchestrator.progress import Progress
 
 
 def stacks(**deps: tuple[str, ...]) -> dict[str, Stack]:
@@ -61,3 +64,52 @@ def test_unselected_dependencies_do_not_block():
     graph = stacks(release=(), gitlab=("release",))
     _, work = recorder()
     assert run_stacks(["gitlab"], graph, work)["gitlab"].status == "ok"
+
+
+def test_an_interrupted_step_is_flagged_and_exits_130_whatever_its_text():
+    from orchestrator.commands import _exit
+    from orchestrator.runner import TerraformError, TerraformInterrupted
+
+    graph = stacks(staging=(), release=())
+
+    def work(name: str) -> Outcome:
+        if name == "staging":
+            raise TerraformInterrupted(name, "apply", "stopped")
+        raise TerraformError(name, "plan", "Error: the provider was interrupted by a timeout")
+
+    outcomes = run_stacks(list(graph), graph, work)
+    assert outcomes["staging"].status == Status.FAILED and outcomes["staging"].interrupted
+    assert outcomes["release"].status == "failed" and not outcomes["release"].interrupted  # the word alone is not it
+    assert _exit(outcomes) == 130
+    assert _exit({"release": outcomes["release"]}) == 1
+
+
+def test_outcome_json_keeps_the_status_strings_and_adds_steps_to_one_decimal():
+    from orchestrator.plan_output import Counts
+
+    outcome = Outcome("staging", "drifted", Counts(1, 0, 0), seconds=3.14, steps={"init": 0.123, "drift": 2.96})
+    assert outcome.status is Status.DRIFTED
+    assert json.loads(json.dumps(outcome.to_json())) == {
+        "stack": "staging",
+        "status": "drifted",
+        "seconds": 3.1,
+        "detail": "",
+        "steps": {"init": 0.1, "drift": 3.0},
+        "changes": {"create": 1, "update": 0, "delete": 0},
+    }
+    assert {s.value for s in Status} == {"ok", "failed", "skipped", "drifted"}
+
+
+def test_progress_times_every_step_per_stack():
+    progress = Progress(stream=io.StringIO(), heartbeat_seconds=60)
+    with progress.step("staging", "init"):
+        time.sleep(0.05)
+    with progress.step("staging", "plan"):
+        pass
+    with progress.step("release", "plan"):
+        pass
+    progress.close()
+    steps = progress.seconds_of("staging")
+    assert list(steps) == ["init", "plan"] and steps["init"] >= 0.05
+    assert list(progress.seconds_of("release")) == ["plan"] and progress.seconds_of("gitlab") == {}
+    assert "staging      init     finished in" in progress.stream.getvalue()  # the human line is unchanged

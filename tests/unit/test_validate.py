@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.terraform import terraform_env
+from orchestrator.tfenv import terraform_env
 
 AWS_STACKS = ["staging", "production", "release"]
 
@@ -36,7 +36,7 @@ def test_terraform_validate(synth_dir: Path, tmp_path: Path, name: str):
 
 
 def test_terraform_validate_gitlab_stack(synth_dir: Path, tmp_path: Path):
-    from orchestrator.terraform import MIRROR
+    from orchestrator.tfenv import MIRROR
 
     if not (MIRROR / "registry.terraform.io" / "gitlabhq" / "gitlab").is_dir():
         pytest.skip(

@@ -7,7 +7,7 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
-from orchestrator.local.compat._patching import add_method as _add_method
+from orchestrator.local.compat._patching import Original, add_missing, wrap_existing
 
 
 class _AppAutoScalingNotFound(JsonRESTError):
@@ -41,34 +41,32 @@ def patch_appautoscaling_tags() -> None:
         raise _AppAutoScalingNotFound(arn)
 
     def tags_of(target: FakeScalableTarget) -> dict[str, str]:
-        if not hasattr(target, "compat_tags"):
-            target.compat_tags = {}  # type: ignore[attr-defined]
-        return target.compat_tags  # type: ignore[attr-defined]
+        """The target's tags, kept on the object itself (moto's FakeScalableTarget has no such attribute)."""
+        tags: dict[str, str] = vars(target).setdefault("compat_tags", {})
+        return tags
 
-    original_register = ApplicationAutoScalingResponse.register_scalable_target
-
-    @_add_method(ApplicationAutoScalingResponse, "register_scalable_target")
-    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+    @wrap_existing(ApplicationAutoScalingResponse, "register_scalable_target")
+    def register_scalable_target(original: Original, self: ApplicationAutoScalingResponse) -> str:
         backend = self.applicationautoscaling_backend
         existing = {t.arn for t in all_targets(backend)}
-        body = original_register(self)
+        body: str = original(self)
         arn = json.loads(body)["ScalableTargetARN"]
         if arn not in existing:
             tags_of(find(backend, arn)).update(self._get_param("Tags") or {})
         return body
 
-    @_add_method(ApplicationAutoScalingResponse, "list_tags_for_resource")
+    @add_missing(ApplicationAutoScalingResponse, "list_tags_for_resource")
     def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
         target = find(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
         return json.dumps({"Tags": tags_of(target)})
 
-    @_add_method(ApplicationAutoScalingResponse, "tag_resource")
+    @add_missing(ApplicationAutoScalingResponse, "tag_resource")
     def tag_resource(self: ApplicationAutoScalingResponse) -> str:
         target = find(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
         tags_of(target).update(self._get_param("Tags") or {})
         return "{}"
 
-    @_add_method(ApplicationAutoScalingResponse, "untag_resource")
+    @add_missing(ApplicationAutoScalingResponse, "untag_resource")
     def untag_resource(self: ApplicationAutoScalingResponse) -> str:
         target = find(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
         for key in self._get_param("TagKeys") or []:
@@ -89,11 +87,9 @@ def patch_appautoscaling_policy_update() -> None:
         FakeApplicationAutoscalingPolicy,
     )
 
-    original = ApplicationAutoscalingBackend.put_scaling_policy
-
-    @_add_method(ApplicationAutoscalingBackend, "put_scaling_policy")
+    @wrap_existing(ApplicationAutoscalingBackend, "put_scaling_policy")
     def put_scaling_policy(
-        self: ApplicationAutoscalingBackend, policy_name: str, service_namespace: str,
+        original: Original, self: ApplicationAutoscalingBackend, policy_name: str, service_namespace: str,
         resource_id: str, scalable_dimension: str, policy_body: dict[str, Any],
         policy_type: str | None,
     ) -> FakeApplicationAutoscalingPolicy:  # fmt: skip
@@ -101,7 +97,7 @@ def patch_appautoscaling_policy_update() -> None:
             service_namespace, resource_id, scalable_dimension, policy_name
         )
         old = self.policies.get(key)
-        policy = original(
+        policy: FakeApplicationAutoscalingPolicy = original(
             self, policy_name, service_namespace, resource_id, scalable_dimension,
             policy_body, policy_type,
         )  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time
 
-from orchestrator.local.compat._patching import add_method as _add_method
+from orchestrator.local.compat._patching import Original, add_missing, wrap_existing
 
 # Source types that AWS lets omit a location: the source comes from CodePipeline or there is none.
 _SOURCES_WITHOUT_LOCATION = {"CODEPIPELINE", "NO_SOURCE"}
@@ -50,10 +50,8 @@ def patch_codebuild_create_project() -> None:
     from moto.codebuild import responses
     from moto.codebuild.exceptions import InvalidInputException
 
-    original_source = responses._validate_required_params_source
-    original_artifacts = responses._validate_required_params_artifacts
-
-    def validate_source(source: dict[str, Any]) -> None:
+    @wrap_existing(responses, "_validate_required_params_source")
+    def validate_source(original: Original, source: dict[str, Any]) -> None:
         if source.get("type") in _SOURCES_WITHOUT_LOCATION:
             return
         # GITLAB* are in the AWS SourceType enum but missing from moto's list
@@ -61,22 +59,17 @@ def patch_codebuild_create_project() -> None:
             if not source.get("location"):
                 raise InvalidInputException("Project source location is required")
             return
-        original_source(source)
+        original(source)
 
-    def validate_artifacts(artifacts: dict[str, Any]) -> None:
+    @wrap_existing(responses, "_validate_required_params_artifacts")
+    def validate_artifacts(original: Original, artifacts: dict[str, Any]) -> None:
         if artifacts.get("type") == "CODEPIPELINE":
             return
-        original_artifacts(artifacts)
+        original(artifacts)
 
-    responses._validate_required_params_source = validate_source
-    responses._validate_required_params_artifacts = validate_artifacts
-
-    cls = responses.CodeBuildResponse
-    original_create = cls.create_project
-
-    @_add_method(cls, "create_project")
-    def create_project(self: Any) -> ActionResult:
-        result = original_create(self)
+    @wrap_existing(responses.CodeBuildResponse, "create_project")
+    def create_project(original: Original, self: Any) -> ActionResult:
+        result: ActionResult = original(self)
         members = json.loads(self.body or "{}")
         project = self.codebuild_backend.codebuild_projects[members["name"]]
         extra = {k: v for k, v in members.items() if k not in _MOTO_PROJECT_MEMBERS}
@@ -94,7 +87,7 @@ def patch_codebuild_update_project() -> None:
     from moto.codebuild import responses
     from moto.codebuild.exceptions import ResourceNotFoundException
 
-    @_add_method(responses.CodeBuildResponse, "update_project")
+    @add_missing(responses.CodeBuildResponse, "update_project")
     def update_project(self: Any) -> ActionResult:
         members = json.loads(self.body or "{}")
         name = members.get("name", "")
@@ -129,10 +122,8 @@ def patch_codebuild_delete_project_by_arn() -> None:
     """
     from moto.codebuild.models import CodeBuildBackend
 
-    original = CodeBuildBackend.delete_project
-
-    @_add_method(CodeBuildBackend, "delete_project")
-    def delete_project(self: CodeBuildBackend, project_name: str) -> None:
+    @wrap_existing(CodeBuildBackend, "delete_project")
+    def delete_project(original: Original, self: CodeBuildBackend, project_name: str) -> None:
         for name, project in self.codebuild_projects.items():
             if project.arn == project_name:
                 project_name = name

@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 
-from orchestrator.local.compat._patching import add_method as _add_method
+from orchestrator.local.compat._patching import Original, add_missing, wrap_existing
 
 
 def _alarm_configuration(stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -29,14 +29,11 @@ def patch_codedeploy_alarm_configuration() -> None:
     """
     from moto.codedeploy import responses
 
-    original = responses._deployment_group_info
-
-    def deployment_group_info(group: Any) -> dict[str, Any]:
-        info = original(group)
+    @wrap_existing(responses, "_deployment_group_info")
+    def deployment_group_info(original: Original, group: Any) -> dict[str, Any]:
+        info: dict[str, Any] = original(group)
         info["alarmConfiguration"] = _alarm_configuration(group.alarm_configuration)
         return info
-
-    responses._deployment_group_info = deployment_group_info  # type: ignore[assignment]
 
 
 # UpdateDeploymentGroup request member -> moto DeploymentGroup attribute
@@ -72,7 +69,7 @@ def patch_codedeploy_update_and_delete() -> None:
     from moto.codedeploy.exceptions import DeploymentGroupAlreadyExistsException
     from moto.codedeploy.responses import CodeDeployResponse
 
-    @_add_method(CodeDeployResponse, "update_deployment_group")
+    @add_missing(CodeDeployResponse, "update_deployment_group")
     def update_deployment_group(self: CodeDeployResponse) -> ActionResult:
         backend = self.codedeploy_backend
         app_name = self._get_param("applicationName")
@@ -94,7 +91,7 @@ def patch_codedeploy_update_and_delete() -> None:
             backend.tagger.delete_all_tags_for_resource(old_arn)
         return ActionResult({"hooksNotCleanedUp": []})
 
-    @_add_method(CodeDeployResponse, "delete_deployment_group")
+    @add_missing(CodeDeployResponse, "delete_deployment_group")
     def delete_deployment_group(self: CodeDeployResponse) -> ActionResult:
         backend = self.codedeploy_backend
         app_name = self._get_param("applicationName")
@@ -103,7 +100,7 @@ def patch_codedeploy_update_and_delete() -> None:
             backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(app_name, name))
         return ActionResult({"hooksNotCleanedUp": []})
 
-    @_add_method(CodeDeployResponse, "delete_application")
+    @add_missing(CodeDeployResponse, "delete_application")
     def delete_application(self: CodeDeployResponse) -> EmptyResult:
         backend = self.codedeploy_backend
         app_name = self._get_param("applicationName")

@@ -6,6 +6,8 @@ from typing import Any
 
 from moto.core.utils import unix_time
 
+from orchestrator.local.compat._patching import Original, wrap_existing
+
 
 def patch_codepipeline_timestamps() -> None:
     """CodePipeline GetPipeline ``metadata.created/updated``, ListPipelines ``created/updated`` and
@@ -17,21 +19,13 @@ def patch_codepipeline_timestamps() -> None:
     """
     from moto.codepipeline.models import CodePipeline, PipelineExecution
 
-    def metadata(self: CodePipeline) -> dict[str, Any]:
-        return {
-            "pipelineArn": self._arn,
-            "created": unix_time(self._created),
-            "updated": unix_time(self._updated),
-        }
+    @wrap_existing(CodePipeline, "metadata")
+    def metadata(original: Original, self: CodePipeline) -> dict[str, Any]:
+        return {**original(self), "created": unix_time(self._created), "updated": unix_time(self._updated)}
 
-    CodePipeline.metadata = property(metadata)  # type: ignore[assignment,method-assign]
-
-    original_summary = PipelineExecution.to_summary_dict
-
-    def to_summary_dict(self: PipelineExecution) -> dict[str, Any]:
-        summary = original_summary(self)
+    @wrap_existing(PipelineExecution, "to_summary_dict")
+    def to_summary_dict(original: Original, self: PipelineExecution) -> dict[str, Any]:
+        summary = original(self)
         summary["startTime"] = unix_time(self.start_time)
         summary["lastUpdateTime"] = unix_time(self.last_update_time)
         return summary
-
-    PipelineExecution.to_summary_dict = to_summary_dict  # type: ignore[method-assign]

@@ -10,6 +10,8 @@ from moto.core.common_models import BaseModel
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
+from orchestrator.local.compat._patching import Original, missing_services, wrap_existing
+
 _CONNECTION_SERVICES = {
     # X-Amz-Target prefix -> signing name (also the service part of the connection ARN)
     "CodeStar_connections_20191201": "codestar-connections",
@@ -142,6 +144,7 @@ def patch_codestar_connections() -> None:
     TagResource and UntagResource. As on AWS, a new connection is PENDING until someone
     completes the handshake in the console (the provider does not wait for AVAILABLE).
     """
+    missing_services(*_CONNECTION_SERVICES.values())
     from flask import Flask
     from moto.core.utils import convert_to_flask_response
     from moto.moto_server.werkzeug_app import (
@@ -162,10 +165,7 @@ def patch_codestar_connections() -> None:
             app.add_url_rule(rule, endpoint=f"{service}{rule}", view_func=view, methods=HTTP_METHODS)
         apps[service] = app
 
-    original = DomainDispatcherApplication.get_application
-
-    def get_application(self: DomainDispatcherApplication, environ: dict[str, Any]) -> Any:
+    @wrap_existing(DomainDispatcherApplication, "get_application")
+    def get_application(original: Original, self: DomainDispatcherApplication, environ: dict[str, Any]) -> Any:
         service = _connections_service(environ)
         return apps[service] if service else original(self, environ)
-
-    DomainDispatcherApplication.get_application = get_application  # type: ignore[method-assign]

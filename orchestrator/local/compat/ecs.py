@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 
-from orchestrator.local.compat._patching import add_method as _add_method
+from orchestrator.local.compat._patching import Original, wrap_existing
 
 
 def patch_ecs_create_service_members() -> None:
@@ -22,7 +22,6 @@ def patch_ecs_create_service_members() -> None:
     """
     from moto.ecs.responses import EC2ContainerServiceResponse
 
-    original = EC2ContainerServiceResponse.create_service
     defaults: dict[str, Any] = {
         "availabilityZoneRebalancing": "ENABLED",
         "deploymentConfiguration": None,
@@ -31,10 +30,10 @@ def patch_ecs_create_service_members() -> None:
         "enableExecuteCommand": False,
     }
 
-    @_add_method(EC2ContainerServiceResponse, "create_service")
-    def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    @wrap_existing(EC2ContainerServiceResponse, "create_service")
+    def create_service(original: Original, self: EC2ContainerServiceResponse) -> ActionResult:
         result = original(self)
-        service = result.result["service"]  # type: ignore[index]
+        service = result.result["service"]
         for member, default in defaults.items():
             value = self._get_param(member)
             setattr(service, _snake(member), default if value is None else value)

@@ -21,6 +21,7 @@ class Stack:
 
 
 def read_stacks(outdir: Path) -> dict[str, Stack]:
+    """Every stack of `outdir`/manifest.json, in its order, with its dependencies and providers."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = {}
     for name, entry in manifest["stacks"].items():

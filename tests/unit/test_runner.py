@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.stacks import Stack
+from orchestrator.manifest import Stack
+from orchestrator.plan_output import Counts
+from orchestrator.runner import RunContext, StackRunner, TerraformError
 from orchestrator.targets import Target
-from orchestrator.terraform import Counts, RunContext, StackRunner, TerraformError, _providers_cached
+from orchestrator.tfenv import providers_cached
 
 
 def runner(tmp_path: Path, project, resources: dict) -> StackRunner:
@@ -38,7 +40,9 @@ def test_plan_counts_come_from_the_change_summary_replacements_as_add_and_remove
 
 
 def test_init_is_skipped_unless_what_it_reads_changed(tmp_path: Path, project):
-    inits = lambda: (tmp_path / "logs" / "demo.init.log").read_text().count("$ terraform init")  # noqa: E731
+    def inits() -> int:
+        return (tmp_path / "logs" / "demo.init.log").read_text().count("$ terraform init")
+
     runner(tmp_path, project, {"a": {"input": "1"}}).init()
     r = runner(tmp_path, project, {"a": {"input": "2"}})  # a resource change: init reads none of it
     r.init()
@@ -60,9 +64,12 @@ def test_a_failed_plan_names_the_error_from_the_json_diagnostics(tmp_path: Path,
 
 def test_providers_cached_needs_every_exactly_pinned_provider_in_the_cache(tmp_path: Path):
     (tmp_path / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0").mkdir(parents=True)
-    pinned = lambda **providers: {"terraform": {"required_providers": providers}}  # noqa: E731
-    assert _providers_cached(pinned(aws={"source": "aws", "version": "5.100.0"}), tmp_path)
-    assert _providers_cached(pinned(aws={"source": "hashicorp/aws", "version": "5.100.0"}), tmp_path)
-    assert not _providers_cached(pinned(aws={"source": "aws", "version": "~> 5.100"}), tmp_path)
-    assert not _providers_cached(pinned(gitlab={"source": "gitlabhq/gitlab", "version": "18.6.1"}), tmp_path)
-    assert _providers_cached({}, tmp_path)
+
+    def pinned(**providers: dict) -> dict:
+        return {"terraform": {"required_providers": providers}}
+
+    assert providers_cached(pinned(aws={"source": "aws", "version": "5.100.0"}), tmp_path)
+    assert providers_cached(pinned(aws={"source": "hashicorp/aws", "version": "5.100.0"}), tmp_path)
+    assert not providers_cached(pinned(aws={"source": "aws", "version": "~> 5.100"}), tmp_path)
+    assert not providers_cached(pinned(gitlab={"source": "gitlabhq/gitlab", "version": "18.6.1"}), tmp_path)
+    assert providers_cached({}, tmp_path)

@@ -1,0 +1,94 @@
+"""One CLI run on a target: synthesize once, select the stacks, prepare the target, then run per stack."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config import load_project
+from config.schema import Project
+from orchestrator.executor import Outcome, run_stacks
+from orchestrator.manifest import Stack, read_stacks
+from orchestrator.plan_output import Counts
+from orchestrator.progress import Progress
+from orchestrator.runner import RunContext, StackRunner
+from orchestrator.synth import SynthResult, synthesize
+from orchestrator.targets import Target, TargetError, make_target
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_ROOT = ROOT / ".local" / "logs"
+
+
+def synthesize_app(args: argparse.Namespace, progress: Progress) -> SynthResult:
+    """The run's one synthesis (or the cached cdktf.out), said on the progress stream."""
+    result = synthesize(ROOT, environments_dir=args.environments, force=getattr(args, "force", False))
+    how = "reused (inputs unchanged)" if result.cached else "synthesized"
+    progress.say("app", "synth", f"{how} {result.outdir.name} in {result.seconds:.1f}s")
+    return result
+
+
+@dataclass
+class Session:
+    """One CLI run: the synthesized stacks, the target, the selection and its logs."""
+
+    project: Project
+    target: Target
+    stacks: dict[str, Stack]
+    selected: list[str]
+    ctx: RunContext
+    progress: Progress
+    synth: SynthResult
+    parallelism: int = 4
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Stacks the target cannot run -> why (they were not asked for by name)."""
+
+    def runner(self, name: str) -> StackRunner:
+        return StackRunner(self.stacks[name], self.ctx)
+
+    def init_and_plan(self, name: str, *, destroy: bool = False, step: str = "plan") -> Counts:
+        """`terraform init` (when needed) and `plan` of one stack, each a progress step; `step` names the plan's."""
+        runner = self.runner(name)
+        with self.progress.step(name, "init"):
+            runner.init()
+        with self.progress.step(name, step):
+            return runner.plan(destroy=destroy)
+
+    def run(self, work: Callable[[str], Outcome], *, ordered: bool = True, reverse: bool = False) -> dict[str, Outcome]:
+        """`work` for every selected stack (see executor.run_stacks); each outcome gets its steps' seconds."""
+        outcomes = run_stacks(
+            self.selected, self.stacks, work, ordered=ordered, reverse=reverse, parallelism=self.parallelism
+        )
+        for name, outcome in outcomes.items():
+            outcome.steps = self.progress.seconds_of(name)
+        return outcomes
+
+
+def open_session(args: argparse.Namespace, command: str) -> Session:
+    """Synthesize, check the stacks asked for, select what the target can run, prepare the target."""
+    progress = Progress()
+    synth = synthesize_app(args, progress)
+    project = load_project(ROOT, args.environments)
+    stacks = read_stacks(synth.outdir)
+    unknown = [s for s in args.stacks if s not in stacks]
+    if unknown:
+        raise TargetError(f"unknown stack {', '.join(unknown)}; expected one of {', '.join(stacks)}")
+    target = make_target(args.target, project)
+    selected, skipped = [], {}
+    for name in args.stacks or list(stacks):
+        reason = target.deployable(stacks[name].providers)
+        if reason and name in args.stacks:
+            raise TargetError(f"stack {name} cannot run on the {target.name} target: {reason}")
+        if reason:
+            skipped[name] = reason
+            progress.say(name, "skip", f"not on the {target.name} target: {reason}")
+        else:
+            selected.append(name)
+    began = time.monotonic()
+    target.prepare()
+    progress.say("target", "prepare", f"{target.name} ready in {time.monotonic() - began:.1f}s")
+    run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{command}"
+    ctx = RunContext(target=target, log_dir=LOG_ROOT / run_id, verbose=args.verbose, lock_timeout=args.lock_timeout)
+    return Session(project, target, stacks, selected, ctx, progress, synth, args.parallelism, skipped)

@@ -1,0 +1,69 @@
+"""What the compat tests share: boto3 clients of the session's emulator (see conftest.py), unique names, roles."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+REGION = "eu-west-1"
+Client = Callable[[str], Any]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def raw_bodies(service_client: Any) -> dict[str, Any]:
+    """Record each operation's raw JSON response body (before botocore parses timestamps)."""
+    bodies: dict[str, Any] = {}
+
+    def record(http_response: Any, model: Any, **_: Any) -> None:
+        bodies[model.name] = json.loads(http_response.content or b"{}")
+
+    service_client.meta.events.register("after-call", record)
+    return bodies
+
+
+def is_json_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=2):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def role(client: Client, service_principal: str) -> str:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service_principal},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    created = client("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(document))
+    return str(created["Role"]["Arn"])
+
+
+def ecs_service(client: Client, **extra: Any) -> tuple[str, str, dict[str, Any]]:
+    ecs = client("ecs")
+    cluster = unique("cluster")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("task")
+    ecs.register_task_definition(
+        family=family,
+        containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}],
+    )
+    name = unique("svc")
+    service = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra)
+    return cluster, name, service["service"]
