@@ -8,13 +8,44 @@ Terraform runs. `python main.py schema` exports it as JSON Schema for editors.
 from __future__ import annotations
 
 import ipaddress
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from config.cost import CostAssumptions
+
+PARTITION = "aws"
+"""The only partition this project builds ARNs for: regions of other partitions are refused."""
+OTHER_PARTITIONS = {"cn-": "aws-cn", "us-gov-": "aws-us-gov", "us-iso": "aws-iso", "eu-isoe-": "aws-iso-e"}
+
+
+class Strategy(StrEnum):
+    """How an environment releases: the one switch in `deployment.strategy`."""
+
+    ROLLING = "rolling"
+    """ECS rolling update with the deployment circuit breaker (cost-effective)."""
+    BLUE_GREEN = "blue_green"
+    """CodeDeploy blue/green: two target groups, a test listener, traffic shifting, rollback on alarms."""
+
+
+def _commercial(region: str) -> str:
+    for prefix, partition in OTHER_PARTITIONS.items():
+        if region.startswith(prefix):
+            raise ValueError(
+                f"{region} is in the {partition} partition; expected a region of the commercial partition "
+                f"({PARTITION}), the only one whose ARNs this project builds"
+            )
+    return region
+
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")]
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id")]
-Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. eu-west-1")]
+Region = Annotated[
+    str,
+    Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="AWS region of the commercial partition, e.g. eu-west-1"),
+    AfterValidator(_commercial),
+]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
 
@@ -104,14 +135,16 @@ class Service(Section):
     image_tag: str = Field(
         default="bootstrap", description="Tag of the first task definition; later revisions come from the pipeline."
     )
-    container_port: int = Field(default=8080, ge=1, le=65535)
+    container_port: int = Field(default=8080, ge=1, le=65535, description="Port the container listens on (PORT).")
     cpu: Literal[256, 512, 1024, 2048, 4096] = Field(default=256, description="Fargate task CPU units.")
     memory: int = Field(default=512, description="Fargate task memory (MiB); must be valid for `cpu`.")
-    desired_count: int = Field(default=1, ge=0)
-    min_count: int = Field(default=1, ge=0)
+    desired_count: int = Field(default=1, ge=0, description="Tasks to run; with autoscaling, the starting count.")
+    min_count: int = Field(default=1, ge=0, description="Fewest tasks autoscaling may leave running.")
     max_count: int = Field(default=1, ge=1, description="Above min_count, target-tracking autoscaling is enabled.")
     cpu_target_percent: int = Field(default=60, ge=10, le=90, description="Autoscaling target for average CPU.")
-    health_check_path: str = Field(default="/health", pattern=r"^/")
+    health_check_path: str = Field(
+        default="/health", pattern=r"^/", description="Path the ALB health check requests (HEALTH_PATH)."
+    )
     environment: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict, description="Plain environment variables; never secrets."
     )
@@ -142,15 +175,19 @@ class Service(Section):
 
 
 class Rolling(Section):
-    minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
-    maximum_percent: int = Field(default=200, ge=100, le=200)
+    minimum_healthy_percent: int = Field(
+        default=100, ge=0, le=100, description="Share of desired tasks that must stay healthy during a rollout."
+    )
+    maximum_percent: int = Field(
+        default=200, ge=100, le=200, description="Most tasks, as a share of desired, running during a rollout."
+    )
     circuit_breaker_rollback: bool = Field(
         default=True, description="Roll back a deployment the circuit breaker stops."
     )
 
 
 class BlueGreen(Section):
-    deployment_config: Literal[CODEDEPLOY_ECS_CONFIGS] = Field(  # type: ignore[valid-type]
+    deployment_config: Literal[CODEDEPLOY_ECS_CONFIGS] = Field(  # type: ignore[valid-type]  # a tuple of literals
         default="CodeDeployDefault.ECSCanary10Percent5Minutes", description="CodeDeploy traffic-shifting configuration."
     )
     test_listener_port: int = Field(
@@ -167,9 +204,11 @@ class BlueGreen(Section):
 class Deployment(Section):
     """`strategy` picks the settings used; both sections may stay, so switching is one line."""
 
-    strategy: Literal["rolling", "blue_green"]
-    rolling: Rolling = Field(default_factory=Rolling)
-    blue_green: BlueGreen = Field(default_factory=BlueGreen)
+    strategy: Strategy = Field(
+        description="rolling (ECS rolling update, circuit breaker) or blue_green (CodeDeploy, two target groups)."
+    )
+    rolling: Rolling = Field(default_factory=Rolling, description="Settings used when strategy is rolling.")
+    blue_green: BlueGreen = Field(default_factory=BlueGreen, description="Settings used when strategy is blue_green.")
 
 
 class Listener(Section):
@@ -181,13 +220,15 @@ class Listener(Section):
         pattern=r"^arn:aws[a-z-]*:acm:",
         description="ACM certificate: listeners serve HTTPS on 443 and port 80 redirects to it.",
     )
-    ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06")
+    ssl_policy: str = Field(
+        default="ELBSecurityPolicy-TLS13-1-2-2021-06", description="ALB TLS policy of the HTTPS listeners."
+    )
 
 
 class Alarms(Section):
     http_5xx_threshold: int = Field(default=5, ge=1, description="Target 5xx responses per minute that fail a release.")
     unhealthy_hosts_threshold: int = Field(default=1, ge=1, description="Unhealthy targets that fail a release.")
-    evaluation_periods: int = Field(default=2, ge=1)
+    evaluation_periods: int = Field(default=2, ge=1, description="Minutes an alarm condition must last to fire.")
 
 
 class Release(Section):
@@ -201,20 +242,22 @@ class Environment(Section):
     """One `environments/<name>.yaml`."""
 
     name: Name = Field(max_length=10, description="Taken from the file name.")
-    aws: Aws
-    state: State
-    network: Network
-    service: Service
-    deployment: Deployment
-    listener: Listener = Field(default_factory=Listener)
-    alarms: Alarms = Field(default_factory=Alarms)
-    release: Release
-    log_retention_days: Literal[LOG_RETENTION_DAYS] = Field(default=30)  # type: ignore[valid-type]
-    tags: Tags = Field(default_factory=dict)
+    aws: Aws = Field(description="Where this environment's stack is deployed.")
+    state: State = Field(description="Remote state of this environment's stack.")
+    network: Network = Field(description="VPC, subnets and where the tasks run.")
+    service: Service = Field(description="The ECS service: image, size, counts, health check.")
+    deployment: Deployment = Field(description="The release strategy and its settings.")
+    listener: Listener = Field(default_factory=Listener, description="The ALB's production listener.")
+    alarms: Alarms = Field(default_factory=Alarms, description="The alarms that judge a release.")
+    release: Release = Field(description="This environment's place in the release pipeline.")
+    log_retention_days: Literal[LOG_RETENTION_DAYS] = Field(  # type: ignore[valid-type]  # a tuple of literals
+        default=30, description="Retention of the service's and the VPC flow logs, in days."
+    )
+    tags: Tags = Field(default_factory=dict, description="Tags of every resource of this stack (after project.yaml's).")
 
     @model_validator(mode="after")
     def _ports(self) -> Environment:
-        if self.deployment.strategy == "blue_green":
+        if self.deployment.strategy is Strategy.BLUE_GREEN:
             taken = {self.listener.port, 80, 443} if self.listener.certificate_arn else {self.listener.port}
             if self.deployment.blue_green.test_listener_port in taken:
                 raise ValueError(
@@ -223,7 +266,7 @@ class Environment(Section):
         return self
 
     @property
-    def strategy(self) -> str:
+    def strategy(self) -> Strategy:
         return self.deployment.strategy
 
 
@@ -248,12 +291,16 @@ class ProjectSettings(Section):
     """`project.yaml`: what spans environments (the release, GitLab, CI access)."""
 
     name: Name = Field(max_length=12, description="Prefix of every resource name.")
-    aws: Aws
+    aws: Aws = Field(description="Account and region of the release stack (and of every environment).")
     state: State = Field(
         description="Remote state of the release stack; its bucket also holds the gitlab stack's state."
     )
-    gitlab: GitLab
-    tags: Tags = Field(default_factory=dict)
+    gitlab: GitLab = Field(description="The GitLab project: OIDC trust, CI variables, the drift schedule.")
+    tags: Tags = Field(default_factory=dict, description="Tags of every resource of every stack.")
+    cost: CostAssumptions = Field(
+        default_factory=CostAssumptions,
+        description="Assumptions of `python main.py cost`; every one is printed with the estimate.",
+    )
 
 
 class Project(BaseModel):

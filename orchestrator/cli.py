@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import cost.cli
 from config import ConfigError
 from orchestrator import commands, process
 from orchestrator.synth import SynthError
@@ -90,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=commands.local)
+
+    p = sub.add_parser(
+        "cost", parents=[common], help="monthly AWS estimate per stack and resource, offline; --against REF: the change"
+    )
+    cost.cli.add_arguments(p)
+    p.set_defaults(func=cost.cli.run)
 
     p = sub.add_parser("schema", help="print the JSON Schema of environments/*.yaml and project.yaml")
     p.add_argument("--out", type=Path, help="write into this directory instead of printing")

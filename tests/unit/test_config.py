@@ -6,13 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from config import ConfigError, load_project
-from config.schema import Environment
+from config.schema import Environment, ProjectSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,8 +126,29 @@ def test_switching_strategy_is_one_line(tree: Path):
 
 def test_json_schema_export_covers_strategies():
     schema = Environment.model_json_schema()
-    assert {"rolling", "blue_green"} <= set(schema["$defs"]["Deployment"]["properties"]["strategy"]["enum"])
+    assert schema["$defs"]["Deployment"]["properties"]["strategy"]["$ref"] == "#/$defs/Strategy"
+    assert set(schema["$defs"]["Strategy"]["enum"]) == {"rolling", "blue_green"}
     assert "description" in schema["$defs"]["Service"]["properties"]["max_count"]
+
+
+def _fields(model: type[BaseModel], seen: set[type] | None = None):
+    """(model, field name, field info) of `model` and every section model under it."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return
+    seen.add(model)
+    for name, info in model.model_fields.items():
+        yield model, name, info
+        for arg in [info.annotation, *typing.get_args(info.annotation)]:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                yield from _fields(arg, seen)
+
+
+@pytest.mark.parametrize("root", [Environment, ProjectSettings])
+def test_every_schema_field_has_a_description(root: type[BaseModel]):
+    """The exported JSON Schema is what an editor shows: a field without a description helps no one."""
+    missing = [f"{m.__name__}.{name}" for m, name, info in _fields(root) if not (info.description or "").strip()]
+    assert not missing, missing
 
 
 def test_cli_reports_bad_config_without_traceback_and_writes_nothing(tree: Path, tmp_path: Path):
