@@ -1,4 +1,4 @@
-"""CLI: `python -m artifacts --commit SHA [--environment NAME ...] [--out DIR] [--root DIR]`.
+"""CLI: `python -m artifacts --commit SHA [--environment NAME ...] [--release-parameters FILE] [--out DIR] [--root DIR]`.
 
 Writes the release artifacts and prints a one-line JSON summary on stdout for the
 pipeline. Mistakes (bad commit, unknown environment, invalid config) are reported as one
@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from artifacts.parameters import from_ssm_output
 from artifacts.render import (
     IMAGE_DETAIL,
     InvalidCommit,
@@ -39,6 +40,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
         dest="environments",
         metavar="NAME",
         help="render only this environment (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--release-parameters",
+        type=Path,
+        metavar="FILE",
+        help="output of `aws ssm get-parameters-by-path --path /<project>/ --recursive --output json`: the "
+        "environments' release parameters (required by the pipeline for blue_green environments)",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default: {DEFAULT_OUT})"
@@ -71,7 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         environments = select_environments(project, args.environments)
     except UnknownEnvironment as exc:
         parser.error(f"--environment: {exc}")
-    files = render(project, commit, [env.name for env in environments])
+    try:
+        parameters = (
+            from_ssm_output(project, json.loads(args.release_parameters.read_text()))
+            if args.release_parameters
+            else None
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"{parser.prog}: error: --release-parameters {args.release_parameters}: {exc}", file=sys.stderr)
+        return 2
+    files = render(project, commit, [env.name for env in environments], parameters=parameters)
     try:
         write(files, args.out)
     except OSError as exc:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from artifacts.parameters import ReleaseParameter
 from config.names import names_for
 from config.schema import Environment, Project, ProjectSettings
 from config.task_definition import IMAGE_PLACEHOLDER, image_uri, task_definition
@@ -69,9 +70,11 @@ def appspec(
     env: Environment,
     *,
     hooks: Hooks | None = None,
+    network: Mapping[str, Any] | None = None,
     platform_version: str | None = "LATEST",
 ) -> dict[str, Any]:
-    """The CodeDeploy ECS appspec; `hooks` maps lifecycle events to validation Lambdas."""
+    """The CodeDeploy ECS appspec; `hooks` maps lifecycle events to validation Lambdas, `network` is the
+    ECS awsvpcConfiguration the replacement tasks get (a CODE_DEPLOY service changes it only this way)."""
     properties: dict[str, Any] = {
         "TaskDefinition": TASK_DEFINITION_PLACEHOLDER,
         "LoadBalancerInfo": {
@@ -81,6 +84,14 @@ def appspec(
     }
     if platform_version:
         properties["PlatformVersion"] = platform_version
+    if network:
+        properties["NetworkConfiguration"] = {
+            "AwsvpcConfiguration": {
+                "Subnets": list(network["subnets"]),
+                "SecurityGroups": list(network["securityGroups"]),
+                "AssignPublicIp": network["assignPublicIp"],
+            }
+        }
     spec: dict[str, Any] = {
         "version": 0.0,
         "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": properties}}],
@@ -100,12 +111,12 @@ def render(
     commit: str,
     environments: Iterable[str] | None = None,
     *,
-    hooks: Mapping[str, Hooks] | None = None,
+    parameters: Mapping[str, ReleaseParameter] | None = None,
 ) -> dict[str, str | bytes]:
-    """Relative path -> content of every artifact; `hooks` is keyed by environment name."""
+    """Relative path -> content of every artifact; `parameters` (artifacts.parameters) is keyed by environment."""
     commit = validate_commit(commit)
     selected = select_environments(project, environments)
-    select_environments(project, hooks or ())  # hooks for an unknown environment are a mistake too
+    select_environments(project, parameters or ())  # a parameter of an unknown environment is a mistake too
     settings = project.settings
     files: dict[str, str | bytes] = {
         IMAGE_DETAIL: _json({"ImageURI": image_uri(settings, project.environments[0], commit)})
@@ -113,7 +124,8 @@ def render(
     for env in selected:
         files[f"{env.name}/{IMAGE_DEFINITIONS}"] = _json(image_definitions(settings, env, commit))
         files[f"{env.name}/{TASK_DEFINITION}"] = _json(task_definition(settings, env, IMAGE_PLACEHOLDER))
-        spec = appspec(settings, env, hooks=(hooks or {}).get(env.name))
+        parameter = (parameters or {}).get(env.name) or ReleaseParameter()
+        spec = appspec(settings, env, hooks=parameter.hooks, network=parameter.network)
         files[f"{env.name}/{APPSPEC}"] = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False)
     return files
 

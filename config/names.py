@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.schema import Environment, ProjectSettings
+from config.schema import PARTITION, Environment, ProjectSettings
+
+IMAGE_VARIABLE = "image"
+"""An environment stack's variable: the image its service runs now, which the CLI reads from the live
+service (orchestrator/live.py) so that Terraform never reverts a release (stacks/environment.py)."""
+
+
+def arn(service: str, region: str, account_id: str, resource: str) -> str:
+    """`arn:<partition>:<service>:<region>:<account>:<resource>`; region and account may be empty (IAM, S3)."""
+    return f"arn:{PARTITION}:{service}:{region}:{account_id}:{resource}"
+
+
+def role_arn(account_id: str, role: str) -> str:
+    return arn("iam", "", account_id, f"role/{role}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,7 @@ class EnvironmentNames:
     codedeploy_role = property(lambda self: f"{self.prefix}-codedeploy")
     autoscaling_role = property(lambda self: f"{self.prefix}-autoscaling")
     dashboard = property(lambda self: self.prefix)
+    release_parameter = property(lambda self: f"/{self.project}/{self.env}/release")
 
     def target_group(self, color: str) -> str:
         """`color` is `main` (rolling), `blue` or `green`."""
@@ -46,7 +60,7 @@ class EnvironmentNames:
         return f"{self.prefix}-{what}"
 
     def role_arn(self, account_id: str, role: str) -> str:
-        return f"arn:aws:iam::{account_id}:role/{role}"
+        return role_arn(account_id, role)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class ReleaseNames:
     connection = property(lambda self: f"{self.project}-gitlab")
     ci_plan_role = property(lambda self: f"{self.project}-ci-plan")
     ci_deploy_role = property(lambda self: f"{self.project}-ci-deploy")
+    release_parameters_path = property(lambda self: f"/{self.project}/")
+    """Parent of every environment's release parameter (EnvironmentNames.release_parameter)."""
 
 
 def names_for(settings: ProjectSettings, env: Environment) -> EnvironmentNames:

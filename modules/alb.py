@@ -3,20 +3,27 @@
 rolling: one target group (`main`) behind the production listener.
 blue_green: `blue` and `green` target groups, a production listener (blue) and a test
 listener (green); CodeDeploy swaps their default actions, so Terraform ignores those.
+
+Because Terraform ignores what CodeDeploy owns, it can never repoint a listener, nor
+know which target group a listener really forwards to after a release. So whenever the
+set of target groups changes (a strategy switch, or a change the provider replaces them
+for, such as the port), `routing` changes and the listeners are replaced rather than
+updated: the old listeners go before any old target group (each listener depends on all
+of them), the new ones start from blue (production) and green (test) again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import DataResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from constructs import Construct
 
-Strategy = Literal["rolling", "blue_green"]
+from config.schema import Strategy
+from modules.lifecycle import references
 
 
 @dataclass(frozen=True)
@@ -30,19 +37,19 @@ class AlbProps:
     """Opened on `public_ports` and `internal_ports` by the network module."""
     container_port: int
     health_check_path: str
-    listener_port: int = 80
+    listener_port: int
     """Production port when serving HTTP; with a certificate it is 443 and 80 redirects."""
-    test_listener_port: int = 8443
+    test_listener_port: int
     """blue_green only: where the green target group is tested before the shift."""
-    certificate_arn: str | None = None
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    certificate_arn: str | None
+    ssl_policy: str
     deregistration_delay_seconds: int = 30
     """Shorter than the task's stop timeout, so draining ends before SIGKILL."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def colors(self) -> list[str]:
-        return ["blue", "green"] if self.strategy == "blue_green" else ["main"]
+        return ["blue", "green"] if self.strategy is Strategy.BLUE_GREEN else ["main"]
 
     @property
     def production_port(self) -> int:
@@ -55,7 +62,7 @@ def listener_ports(
     """(ports open to the internet, ports open only inside the VPC) of an ALB with these props:
     what the network module opens the ALB's security group on."""
     public = [80, 443] if certificate_arn else [listener_port]
-    return public, [test_listener_port] if strategy == "blue_green" else []
+    return public, [test_listener_port] if strategy is Strategy.BLUE_GREEN else []
 
 
 class Alb(Construct):
@@ -96,15 +103,12 @@ class Alb(Construct):
             )
             for color in p.colors
         }
-        # CodeDeploy swaps the listeners' target groups during a blue/green release.
-        lifecycle = (
-            TerraformResourceLifecycle(ignore_changes=["default_action"]) if p.strategy == "blue_green" else None
-        )
+        self.routing = DataResource(self, "routing", input={c: tg.arn for c, tg in self.target_groups.items()})
+        """Changes exactly when a target group is added, removed or replaced: what replaces the listeners."""
+        blue_green = p.strategy is Strategy.BLUE_GREEN
         first, last = self.target_groups[p.colors[0]], self.target_groups[p.colors[-1]]
-        self.production_listener = self._listener("production", p.production_port, first, p, lifecycle)
-        self.test_listener = (
-            self._listener("test", p.test_listener_port, last, p, lifecycle) if p.strategy == "blue_green" else None
-        )
+        self.production_listener = self._listener("production", p.production_port, first, p)
+        self.test_listener = self._listener("test", p.test_listener_port, last, p) if blue_green else None
         if p.certificate_arn:
             LbListener(
                 self,
@@ -121,14 +125,19 @@ class Alb(Construct):
                 tags=p.tags,
             )
 
-    def _listener(self, role: str, port: int, target: LbTargetGroup, p: AlbProps, lifecycle) -> LbListener:
+    def _listener(self, role: str, port: int, target: LbTargetGroup, p: AlbProps) -> LbListener:
+        # CodeDeploy swaps the listeners' target groups during a blue/green release.
+        owned_by_codedeploy = ["default_action"] if p.strategy is Strategy.BLUE_GREEN else None
         return LbListener(
             self,
             f"listener-{role}",
             load_balancer_arn=self.lb.arn,
             port=port,
             default_action=[LbListenerDefaultAction(type="forward", target_group_arn=target.arn)],
-            lifecycle=lifecycle,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=owned_by_codedeploy, replace_triggered_by=references(self.routing)
+            ),
+            depends_on=list(self.target_groups.values()),
             protocol="HTTPS" if p.certificate_arn else "HTTP",
             certificate_arn=p.certificate_arn,
             ssl_policy=p.ssl_policy if p.certificate_arn else None,

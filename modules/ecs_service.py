@@ -1,19 +1,28 @@
 """ECS on Fargate: cluster, task definition, roles, service and autoscaling.
 
 rolling: ECS deployment controller with the circuit breaker and automatic rollback.
-blue_green: CODE_DEPLOY controller; CodeDeploy then owns the task definition and the
-target group the service is attached to, so Terraform ignores those attributes.
-In both strategies the pipeline registers new task-definition revisions, so the
-service's `task_definition` is the pipeline's, not Terraform's, after the first release.
+blue_green: CODE_DEPLOY controller. AWS takes a new task definition, network
+configuration, load balancer or platform version for such a service only through a
+CodeDeploy deployment (UpdateService refuses them), so Terraform ignores those four and
+the release carries them (taskdef.json, and the appspec's NetworkConfiguration from the
+codedeploy module's release parameter). When the target-group set changes (`routing`),
+the service cannot follow through CodeDeploy: it is replaced.
+
+The task definition has one owner for both strategies: Terraform registers it from the
+config, with the image the service runs now (the `image` variable, which the CLI reads from
+the live service so a release is never reverted), and reads back the family's latest
+revision (`track_latest`). A release's revision is the same definition with a new image,
+so after a release the plan is clean; after a config change, a rolling service gets the
+new revision through an ECS rolling deployment, a blue_green one with its next release.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -24,14 +33,13 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from config.names import arn
+from config.schema import Rolling, Strategy
 from modules.iam import allow, policy, trust_policy
+from modules.lifecycle import references
 
-
-@dataclass(frozen=True)
-class RollingSettings:
-    minimum_healthy_percent: int = 100
-    maximum_percent: int = 200
-    circuit_breaker_rollback: bool = True
+CODEDEPLOY_OWNS = ["task_definition", "load_balancer", "network_configuration", "platform_version"]
+"""What a CODE_DEPLOY service changes only through CodeDeploy (ECS API reference, UpdateService)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class EcsServiceProps:
     account_id: str
     region: str
     task_definition: dict[str, Any]
-    """RegisterTaskDefinition-shaped data (config.task_definition): shared with the release renderer."""
+    """RegisterTaskDefinition-shaped data (config.task_definition), its image the `image` variable's token."""
     log_group_name: str
     log_retention_days: int
     image_repository: str
@@ -53,15 +61,17 @@ class EcsServiceProps:
     assign_public_ip: bool
     target_group_arn: str
     """Target group the service starts behind (blue for blue_green)."""
+    routing: TerraformResource
+    """The ALB's target-group set (modules.alb): a blue_green service is replaced when it changes."""
     container_name: str
     container_port: int
-    strategy: Literal["rolling", "blue_green"]
-    rolling: RollingSettings = field(default_factory=RollingSettings)
-    desired_count: int = 1
-    min_count: int = 1
-    max_count: int = 1
+    strategy: Strategy
+    rolling: Rolling
+    desired_count: int
+    min_count: int
+    max_count: int
     """Above min_count, target-tracking autoscaling owns desired_count."""
-    cpu_target_percent: int = 60
+    cpu_target_percent: int
     health_check_grace_period_seconds: int = 30
     depends_on: list[ITerraformDependable] = field(default_factory=list)
     """E.g. the listener: ECS attaches a service only to a target group a listener uses."""
@@ -103,14 +113,24 @@ class EcsFargateService(Construct):
                 "cpu_architecture": td["runtimePlatform"]["cpuArchitecture"],
             },
             container_definitions=json.dumps(td["containerDefinitions"]),
+            # The latest revision of the family, which after a release is the release's own.
+            track_latest=True,
+            # Never deregister a revision: a running deployment or a rollback may still need it.
+            skip_destroy=True,
+            # A released revision has no tags (neither the ECS deploy action nor CodeDeploy copies
+            # them): the default tags on Terraform's own revision must not make it differ.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["tags_all"]),
             tags=p.tags,
         )
-        blue_green = p.strategy == "blue_green"
-        ignored = ["task_definition"]
-        if blue_green:
-            ignored.append("load_balancer")
-        if p.autoscaled:
-            ignored.append("desired_count")
+        blue_green = p.strategy is Strategy.BLUE_GREEN
+        ignored = (CODEDEPLOY_OWNS if blue_green else []) + (["desired_count"] if p.autoscaled else [])
+        lifecycle = (
+            TerraformResourceLifecycle(
+                ignore_changes=ignored or None, replace_triggered_by=references(p.routing) if blue_green else None
+            )
+            if ignored or blue_green
+            else None
+        )
         strategy_settings: dict[str, Any] = (
             {"deployment_controller": {"type": "CODE_DEPLOY"}}
             if blue_green
@@ -147,7 +167,7 @@ class EcsFargateService(Construct):
             enable_ecs_managed_tags=True,
             wait_for_steady_state=False,
             depends_on=p.depends_on,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored),
+            lifecycle=lifecycle,
             tags=p.tags,
             **strategy_settings,
         )
@@ -163,7 +183,7 @@ class EcsFargateService(Construct):
             tags=p.tags,
             assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
         )
-        repo_arn = f"arn:aws:ecr:{p.region}:{p.account_id}:repository/{p.image_repository}"
+        repo_arn = arn("ecr", p.region, p.account_id, f"repository/{p.image_repository}")
         IamRolePolicy(
             self,
             "execution-policy",

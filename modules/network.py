@@ -42,11 +42,11 @@ class NetworkProps:
     container_port: int
     public_ports: list[int]
     """ALB listener ports open to the internet."""
+    tasks_in_public_subnets: bool
+    """True trades NAT gateways (cost) for tasks with public IPs; their SG still admits only the ALB."""
+    flow_log_retention_days: int
     internal_ports: list[int] = field(default_factory=list)
     """ALB listener ports open only inside the VPC (the blue/green test listener)."""
-    tasks_in_public_subnets: bool = False
-    """True trades NAT gateways (cost) for tasks with public IPs; their SG still admits only the ALB."""
-    flow_log_retention_days: int = 30
     tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
+from config.schema import Alarms
+
 
 @dataclass(frozen=True)
 class ObservabilityProps:
@@ -25,9 +27,8 @@ class ObservabilityProps:
     """Color (`main`, `blue`, `green`) -> target group ARN suffix."""
     cluster_name: str
     service_name: str
-    http_5xx_threshold: int = 5
-    unhealthy_hosts_threshold: int = 1
-    evaluation_periods: int = 2
+    alarms: Alarms
+    """Thresholds and evaluation periods (the YAML's `alarms`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -43,7 +44,7 @@ class Observability(Construct):
                 metric="HTTPCode_Target_5XX_Count",
                 dimensions=lb,
                 statistic="Sum",
-                threshold=p.http_5xx_threshold,
+                threshold=p.alarms.http_5xx_threshold,
                 description="Targets answer 5xx: a release is failing",
             )
         ]
@@ -55,7 +56,7 @@ class Observability(Construct):
                     metric="UnHealthyHostCount",
                     dimensions={**lb, "TargetGroup": suffix},
                     statistic="Maximum",
-                    threshold=p.unhealthy_hosts_threshold,
+                    threshold=p.alarms.unhealthy_hosts_threshold,
                     description=f"Unhealthy targets in {color}",
                 )
             )
@@ -88,7 +89,7 @@ class Observability(Construct):
             dimensions=dimensions,
             statistic=statistic,
             period=60,
-            evaluation_periods=p.evaluation_periods,
+            evaluation_periods=p.alarms.evaluation_periods,
             threshold=threshold,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.codebuild_project import (
@@ -53,6 +53,8 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from config.names import arn
+from config.schema import Strategy
 from modules.iam import allow, policy, trust_policy
 
 BUILD_OUTPUT = "BuildOutput"
@@ -65,7 +67,7 @@ class DeployStage:
     """One environment's place in the pipeline."""
 
     environment: str
-    strategy: Literal["rolling", "blue_green"]
+    strategy: Strategy
     cluster_name: str
     service_name: str
     codedeploy_application: str
@@ -95,6 +97,8 @@ class PipelineProps:
     gitlab_project_path: str
     branch: str
     stages: list[DeployStage]
+    release_parameters_path: str
+    """SSM path of the environments' release parameters the build reads into the appspecs (`/<project>/`)."""
     build_spec: str = "buildspecs/build.yml"
     test_spec: str = "buildspecs/test.yml"
     build_image: str = "aws/codebuild/standard:7.0"
@@ -252,6 +256,7 @@ class ReleasePipeline(Construct):
         env_vars = [
             EnvVar(name="AWS_ACCOUNT_ID", value=p.account_id),
             EnvVar(name="ECR_REPOSITORY_URI", value=self.repository.repository_url),
+            EnvVar(name="RELEASE_PARAMETERS_PATH", value=p.release_parameters_path),
         ]
         return CodebuildProject(
             self,
@@ -294,6 +299,11 @@ class ReleasePipeline(Construct):
                 ),
                 allow(["ecr:GetAuthorizationToken"], "*", sid="EcrToken"),
                 allow(
+                    ["ssm:GetParametersByPath"],
+                    [arn("ssm", p.region, p.account_id, "parameter" + p.release_parameters_path.rstrip("/"))],
+                    sid="ReleaseParameters",
+                ),
+                allow(
                     [
                         "ecr:BatchCheckLayerAvailability",
                         "ecr:BatchGetImage",
@@ -319,16 +329,19 @@ class ReleasePipeline(Construct):
             tags=p.tags,
             assume_role_policy=trust_policy("codepipeline.amazonaws.com", p.account_id),
         )
-        arn = f"arn:aws:%s:{p.region}:{p.account_id}:%s"
-        services = [arn % ("ecs", f"service/{s.cluster_name}/{s.service_name}") for s in p.stages]
+
+        def here(service: str, resource: str) -> str:
+            return arn(service, p.region, p.account_id, resource)
+
+        services = [here("ecs", f"service/{s.cluster_name}/{s.service_name}") for s in p.stages]
         codedeploy = [
             r
             for s in p.stages
             for r in (
-                arn % ("codedeploy", f"application:{s.codedeploy_application}"),
-                arn % ("codedeploy", f"deploymentgroup:{s.codedeploy_application}/{s.codedeploy_group}"),
+                here("codedeploy", f"application:{s.codedeploy_application}"),
+                here("codedeploy", f"deploymentgroup:{s.codedeploy_application}/{s.codedeploy_group}"),
             )
-        ] + [arn % ("codedeploy", "deploymentconfig:*")]
+        ] + [here("codedeploy", "deploymentconfig:*")]
         statements = [
             allow(
                 ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"],
@@ -464,7 +477,7 @@ class ReleasePipeline(Construct):
 
     @staticmethod
     def _deploy_action(stage: DeployStage) -> dict[str, Any]:
-        if stage.strategy == "rolling":
+        if stage.strategy is Strategy.ROLLING:
             return {
                 "name": "Deploy",
                 "category": "Deploy",

@@ -24,6 +24,7 @@ from orchestrator.targets import Target
 from orchestrator.tfenv import providers_cached, terraform_env
 
 ROOT = Path(__file__).resolve().parent.parent
+VARIABLES_FILE = "live.tfvars.json"
 
 
 class TerraformError(Exception):
@@ -104,7 +105,8 @@ class StackRunner:
             self._run("init", args)
         marker.write_text(digest)
 
-    def plan(self, destroy: bool = False) -> Counts:
+    def plan(self, destroy: bool = False, variables: dict[str, str] | None = None) -> Counts:
+        """`variables` go into a var file beside the plan (the plan file keeps them for apply)."""
         args = [
             "plan",
             "-json",
@@ -115,6 +117,9 @@ class StackRunner:
         ]
         if destroy:
             args.append("-destroy")
+        if variables:
+            (self.workdir / VARIABLES_FILE).write_text(json.dumps(variables, indent=2))
+            args.append(f"-var-file={VARIABLES_FILE}")
         code, out = self._run("plan", args, ok=(0, 2), json_lines=True)
         return change_summary(out) if code == 2 else Counts()
 

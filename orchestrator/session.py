@@ -11,6 +11,7 @@ from pathlib import Path
 from config import load_project
 from config.schema import Project
 from orchestrator.executor import Outcome, run_stacks
+from orchestrator.live import stack_variables
 from orchestrator.manifest import Stack, read_stacks
 from orchestrator.plan_output import Counts
 from orchestrator.progress import Progress
@@ -54,7 +55,7 @@ class Session:
         with self.progress.step(name, "init"):
             runner.init()
         with self.progress.step(name, step):
-            return runner.plan(destroy=destroy)
+            return runner.plan(destroy=destroy, variables=stack_variables(self.target, self.project, name))
 
     def run(self, work: Callable[[str], Outcome], *, ordered: bool = True, reverse: bool = False) -> dict[str, Outcome]:
         """`work` for every selected stack (see executor.run_stacks); each outcome gets its steps' seconds."""

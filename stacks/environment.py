@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput
+from cdktf import TerraformOutput, TerraformVariable
 from constructs import Construct
 
-from config.names import names_for
-from config.schema import Environment, ProjectSettings
-from config.task_definition import image_uri, task_definition
+from config.names import IMAGE_VARIABLE, names_for
+from config.schema import Environment, ProjectSettings, Strategy
+from config.task_definition import task_definition
 from modules.alb import Alb, AlbProps, listener_ports
 from modules.codedeploy import CodeDeployBlueGreen, CodeDeployProps
-from modules.ecs_service import EcsFargateService, EcsServiceProps, RollingSettings
+from modules.ecs_service import EcsFargateService, EcsServiceProps
 from modules.network import Network, NetworkProps
 from modules.observability import Observability, ObservabilityProps
 from stacks.base import AwsStack
@@ -21,6 +21,15 @@ class EnvironmentStack(AwsStack):
         tags = {**settings.tags, **env.tags}
         super().__init__(scope, env.name, aws=env.aws, state=env.state, tags=tags)
         names = names_for(settings, env)
+        image = TerraformVariable(
+            self,
+            IMAGE_VARIABLE,
+            type="string",
+            nullable=False,
+            description="Image of the service's container: what runs now (the last release), or the bootstrap "
+            "image before the first one. `python main.py` reads it from the live service; there is no default, "
+            "so no other tool can deploy a stale one by accident.",
+        )
         svc, dep = env.service, env.deployment
         public_ports, internal_ports = listener_ports(
             dep.strategy,
@@ -72,7 +81,7 @@ class EnvironmentStack(AwsStack):
                 task_role_name=names.task_role,
                 account_id=env.aws.account_id,
                 region=env.aws.region,
-                task_definition=task_definition(settings, env, image_uri(settings, env, svc.image_tag)),
+                task_definition=task_definition(settings, env, image.string_value),
                 log_group_name=names.log_group,
                 log_retention_days=env.log_retention_days,
                 image_repository=svc.image_repository,
@@ -80,10 +89,11 @@ class EnvironmentStack(AwsStack):
                 security_group_id=network.task_security_group.id,
                 assign_public_ip=env.network.tasks_in_public_subnets,
                 target_group_arn=alb.first_target_group.arn,
+                routing=alb.routing,
                 container_name=names.container,
                 container_port=svc.container_port,
                 strategy=dep.strategy,
-                rolling=RollingSettings(**dep.rolling.model_dump()),
+                rolling=dep.rolling,
                 desired_count=svc.desired_count,
                 min_count=svc.min_count,
                 max_count=svc.max_count,
@@ -101,13 +111,10 @@ class EnvironmentStack(AwsStack):
                 target_group_arn_suffixes={c: tg.arn_suffix for c, tg in alb.target_groups.items()},
                 cluster_name=names.cluster,
                 service_name=names.ecs_service,
-                http_5xx_threshold=env.alarms.http_5xx_threshold,
-                unhealthy_hosts_threshold=env.alarms.unhealthy_hosts_threshold,
-                evaluation_periods=env.alarms.evaluation_periods,
+                alarms=env.alarms,
             ),
         )
-        if dep.strategy == "blue_green":
-            bg = dep.blue_green
+        if dep.strategy is Strategy.BLUE_GREEN:
             CodeDeployBlueGreen(
                 self,
                 "codedeploy",
@@ -122,10 +129,12 @@ class EnvironmentStack(AwsStack):
                     test_listener_arn=alb.listener_arns["test"],
                     blue_target_group_name=alb.target_groups["blue"].name,
                     green_target_group_name=alb.target_groups["green"].name,
-                    deployment_config=bg.deployment_config,
-                    termination_wait_minutes=bg.termination_wait_minutes,
+                    settings=dep.blue_green,
+                    release_parameter_name=names.release_parameter,
+                    task_subnet_ids=network.task_subnet_ids,
+                    task_security_group_ids=[network.task_security_group.id],
+                    assign_public_ip=env.network.tasks_in_public_subnets,
                     alarm_names=observability.alarm_names,
-                    rollback_on_alarms=bg.rollback_on_alarms,
                     depends_on=[ecs.service],
                 ),
             )
@@ -133,4 +142,4 @@ class EnvironmentStack(AwsStack):
         TerraformOutput(self, "url", value=f"{scheme}://{alb.lb.dns_name}")
         TerraformOutput(self, "cluster", value=ecs.cluster.name)
         TerraformOutput(self, "service", value=ecs.service.name)
-        TerraformOutput(self, "strategy", value=dep.strategy)
+        TerraformOutput(self, "strategy", value=str(dep.strategy))

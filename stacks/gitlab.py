@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_gitlab.provider import GitlabProvider
 from constructs import Construct
 
-from config.names import ReleaseNames
+from config.names import ReleaseNames, role_arn
 from config.schema import Project, State
 from modules.gitlab import GitLabProject, GitLabProjectProps
 from modules.state import RemoteStateProps, remote_state
@@ -22,7 +24,7 @@ class GitLabStack(TerraformStack):
         state = State(bucket=s.state.bucket, key=s.gitlab.state_key, region=s.state.region)
         remote_state(self, RemoteStateProps(bucket=state.bucket, key=state.key, region=state.region or s.aws.region))
         names = ReleaseNames(s.name)
-        role = lambda name: f"arn:aws:iam::{s.aws.account_id}:role/{name}"  # noqa: E731
+        role = functools.partial(role_arn, s.aws.account_id)
         GitLabProject(
             self,
             "project",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from config.names import ReleaseNames, names_for
+from config.names import ReleaseNames, arn, names_for
 from config.schema import Project
 from modules.ci_access import CiAccess, CiAccessProps
 from modules.pipeline import DeployStage, PipelineProps, ReleasePipeline
@@ -48,6 +48,7 @@ class ReleaseStack(AwsStack):
                 build_role_name=names.build_role,
                 pipeline_role_name=names.pipeline_role,
                 connection_name=names.connection,
+                release_parameters_path=names.release_parameters_path,
                 approval_topic_prefix=names.approval_topic,
                 gitlab_project_path=s.gitlab.project_path,
                 branch=s.gitlab.branch,
@@ -66,7 +67,7 @@ class ReleaseStack(AwsStack):
                 audience=s.gitlab.audience,
                 plan_role_name=names.ci_plan_role,
                 deploy_role_name=names.ci_deploy_role,
-                state_bucket_arns=[f"arn:aws:s3:::{b}" for b in state_buckets],
+                state_bucket_arns=[arn("s3", "", "", b) for b in state_buckets],
                 name_prefix=s.name,
             ),
         )

@@ -25,6 +25,7 @@ from artifacts import (
     render,
     write,
 )
+from artifacts.parameters import MissingReleaseParameter, ReleaseParameter, from_ssm_output
 from config import Environment, Project, load_project
 from config.names import EnvironmentNames
 from config.task_definition import IMAGE_PLACEHOLDER, task_definition
@@ -139,11 +140,53 @@ def test_appspec_hooks_are_optional_and_in_lifecycle_order(repo_project: Project
 
 
 def test_render_puts_hooks_only_in_their_environment(repo_project: Project) -> None:
-    files = render(repo_project, COMMIT, hooks={"production": {"AfterAllowTestTraffic": "check-green"}})
+    hooks = {"production": ReleaseParameter(hooks={"AfterAllowTestTraffic": "check-green"})}
+    files = render(repo_project, COMMIT, parameters=hooks)
     assert loaded(files, "production/appspec.yaml")["Hooks"] == [{"AfterAllowTestTraffic": "check-green"}]
     assert "Hooks" not in loaded(files, "staging/appspec.yaml")
     with pytest.raises(UnknownEnvironment):
-        render(repo_project, COMMIT, hooks={"qa": {"AfterAllowTestTraffic": "fn"}})
+        render(repo_project, COMMIT, parameters={"qa": ReleaseParameter(hooks={"AfterAllowTestTraffic": "fn"})})
+
+
+NETWORK = {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}
+
+
+def ssm_output(project: Project, **values: dict) -> dict:
+    """What `aws ssm get-parameters-by-path --output json` prints for these environments' parameters."""
+    return {
+        "Parameters": [
+            {"Name": names(project, project.environment(env)).release_parameter, "Value": json.dumps(value)}
+            for env, value in values.items()
+        ]
+    }
+
+
+def test_release_parameters_carry_the_network_configuration_into_the_appspec(repo_project: Project) -> None:
+    """A CODE_DEPLOY service takes a network change only through a deployment: the appspec must name it."""
+    document = ssm_output(repo_project, production={"networkConfiguration": {"awsvpcConfiguration": NETWORK}})
+    files = render(repo_project, COMMIT, parameters=from_ssm_output(repo_project, document))
+    properties = loaded(files, "production/appspec.yaml")["Resources"][0]["TargetService"]["Properties"]
+    assert properties["NetworkConfiguration"] == {
+        "AwsvpcConfiguration": {
+            "Subnets": ["subnet-a", "subnet-b"],
+            "SecurityGroups": ["sg-1"],
+            "AssignPublicIp": "DISABLED",
+        }
+    }
+    staging = loaded(files, "staging/appspec.yaml")["Resources"][0]["TargetService"]["Properties"]
+    assert "NetworkConfiguration" not in staging  # rolling: the ECS deploy action reads no appspec
+
+
+def test_a_blue_green_environment_without_its_release_parameter_stops_the_build(repo_project: Project) -> None:
+    with pytest.raises(MissingReleaseParameter, match=r"production: no release parameter /acme-web/production/release"):
+        from_ssm_output(repo_project, ssm_output(repo_project))
+
+
+def test_the_build_passes_the_release_parameters_to_the_renderer() -> None:
+    build = yaml.safe_load((ROOT / "buildspecs" / "build.yml").read_text())
+    commands = " ".join(build["phases"]["pre_build"]["commands"])
+    assert 'aws ssm get-parameters-by-path --path "$RELEASE_PARAMETERS_PATH" --recursive' in commands
+    assert "--release-parameters release-parameters.json" in commands
 
 
 def test_render_selects_environments(repo_project: Project) -> None:

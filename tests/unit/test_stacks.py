@@ -76,7 +76,16 @@ def test_production_is_blue_green_through_codedeploy(stack_json):
     service = one(prod, "aws_ecs_service")
     assert service["deployment_controller"] == {"type": "CODE_DEPLOY"}
     assert "deployment_circuit_breaker" not in service
-    assert set(service["lifecycle"]["ignore_changes"]) == {"task_definition", "load_balancer", "desired_count"}
+    # What AWS changes on a CODE_DEPLOY service only through CodeDeploy, plus the autoscaled count.
+    assert set(service["lifecycle"]["ignore_changes"]) == {
+        "task_definition",
+        "load_balancer",
+        "network_configuration",
+        "platform_version",
+        "desired_count",
+    }
+    routing = next(iter(prod["resource"]["terraform_data"]))
+    assert service["lifecycle"]["replace_triggered_by"] == [f"terraform_data.{routing}"]
     group = one(prod, "aws_codedeploy_deployment_group")
     assert group["deployment_style"] == {"deployment_option": "WITH_TRAFFIC_CONTROL", "deployment_type": "BLUE_GREEN"}
     assert group["deployment_config_name"] == "CodeDeployDefault.ECSCanary10Percent5Minutes"
@@ -112,19 +121,45 @@ def test_blue_green_alb_has_two_target_groups_and_two_listeners(stack_json):
     assert one(prod, "aws_lb")["drop_invalid_header_fields"] is True
 
 
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_listeners_are_replaced_whenever_the_target_group_set_changes(stack_json, name: str):
+    """Terraform cannot repoint a listener whose default action CodeDeploy owns, nor know which group it uses."""
+    stack = stack_json(name)
+    (routing_id, routing), *others = stack["resource"]["terraform_data"].items()
+    assert not others
+    groups = stack["resource"]["aws_lb_target_group"]
+    assert routing["input"] == {
+        g["name"].rsplit("-", 1)[1]: f"${{aws_lb_target_group.{k}.arn}}" for k, g in groups.items()
+    }
+    for listener in resources(stack, "aws_lb_listener"):
+        assert listener["lifecycle"]["replace_triggered_by"] == [f"terraform_data.{routing_id}"]
+        assert sorted(listener["depends_on"]) == sorted(f"aws_lb_target_group.{k}" for k in groups)
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_terraform_owns_the_task_definition_with_the_live_image(stack_json, name: str):
+    stack = stack_json(name)
+    td = one(stack, "aws_ecs_task_definition")
+    assert td["track_latest"] is True and td["skip_destroy"] is True
+    assert td["lifecycle"] == {"ignore_changes": ["tags_all"]}  # released revisions carry no tags
+    assert json.loads(td["container_definitions"])[0]["image"] == "${var.image}"
+    assert "default" not in stack["variable"]["image"]  # only the CLI, which reads the live image, supplies it
+
+
 def test_staging_is_rolling_with_circuit_breaker(stack_json):
     staging = stack_json("staging")
     service = one(staging, "aws_ecs_service")
     assert service["deployment_controller"] == {"type": "ECS"}
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["deployment_minimum_healthy_percent"] == 100 and service["deployment_maximum_percent"] == 200
-    assert service["lifecycle"]["ignore_changes"] == ["task_definition"]  # desired_count stays Terraform's
+    assert "lifecycle" not in service  # Terraform owns the task definition and desired_count
     assert service["network_configuration"]["assign_public_ip"] is True
     assert not resources(staging, "aws_codedeploy_deployment_group")
     assert not resources(staging, "aws_appautoscaling_target")
     assert not resources(staging, "aws_nat_gateway")
     assert [tg["name"] for tg in resources(staging, "aws_lb_target_group")] == ["acme-web-staging-main"]
-    assert "lifecycle" not in one(staging, "aws_lb_listener")
+    assert "ignore_changes" not in one(staging, "aws_lb_listener")["lifecycle"]
+    assert not resources(staging, "aws_ssm_parameter")
 
 
 def test_production_tasks_are_private_and_reachable_only_from_the_alb(stack_json):
@@ -236,6 +271,10 @@ def test_switching_strategy_changes_service_codedeploy_and_pipeline(synth_dir, t
     assert one(staging, "aws_ecs_service")["deployment_controller"] == {"type": "CODE_DEPLOY"}
     assert len(resources(staging, "aws_lb_target_group")) == 2
     assert one(staging, "aws_codedeploy_deployment_group")["deployment_group_name"] == "acme-web-staging-web"
+    parameter = one(staging, "aws_ssm_parameter")
+    assert parameter["name"] == "/acme-web/staging/release"
+    network = json.loads(parameter["value"])["networkConfiguration"]["awsvpcConfiguration"]
+    assert network["assignPublicIp"] == "ENABLED" and len(network["subnets"]) == 2
     stage = one(release, "aws_codepipeline")["stage"][2]
     assert stage["name"] == "Deploy-Staging" and stage["action"][0]["provider"] == "CodeDeployToECS"
 
