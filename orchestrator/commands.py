@@ -26,9 +26,9 @@ def synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_all(s: Session, destroy: bool = False) -> dict[str, Outcome]:
+def _plan_all(s: Session, destroy: bool = False, lock: bool = True) -> dict[str, Outcome]:
     def work(name: str) -> Outcome:
-        counts = s.init_and_plan(name, destroy=destroy)
+        counts = s.init_and_plan(name, destroy=destroy, lock=lock)
         s.progress.say(name, "plan", f"{counts} (add ~change -destroy)")
         return Outcome(name, Status.OK, counts)
 
@@ -37,7 +37,7 @@ def _plan_all(s: Session, destroy: bool = False) -> dict[str, Outcome]:
 
 def plan(args: argparse.Namespace) -> int:
     s = open_session(args, "plan")
-    outcomes = _plan_all(s)
+    outcomes = _plan_all(s, lock=False)
     if args.plan_dir:
         args.plan_dir.mkdir(parents=True, exist_ok=True)
         for name, outcome in outcomes.items():

@@ -138,7 +138,7 @@ def detect(s: Session, args: argparse.Namespace) -> int:
     found: dict[str, StackDrift] = {}
 
     def work(name: str) -> Outcome:
-        counts = s.init_and_plan(name, step="drift")
+        counts = s.init_and_plan(name, step="drift", lock=False)
         if counts.changes:
             with s.progress.step(name, "show"):
                 found[name] = classify(name, s.runner(name).show())

@@ -105,13 +105,13 @@ class StackRunner:
             self._run("init", args)
         marker.write_text(digest)
 
-    def plan(self, destroy: bool = False, variables: dict[str, str] | None = None) -> Counts:
+    def plan(self, destroy: bool = False, variables: dict[str, str] | None = None, lock: bool = True) -> Counts:
         """`variables` go into a var file beside the plan (the plan file keeps them for apply)."""
         args = [
             "plan",
             "-json",
             "-input=false",
-            f"-lock-timeout={self.ctx.lock_timeout}",
+            f"-lock-timeout={self.ctx.lock_timeout}" if lock else "-lock=false",
             "-detailed-exitcode",
             f"-out={self.plan_file}",
         ]

@@ -49,13 +49,16 @@ class Session:
     def runner(self, name: str) -> StackRunner:
         return StackRunner(self.stacks[name], self.ctx)
 
-    def init_and_plan(self, name: str, *, destroy: bool = False, step: str = "plan") -> Counts:
-        """`terraform init` (when needed) and `plan` of one stack, each a progress step; `step` names the plan's."""
+    def init_and_plan(self, name: str, *, destroy: bool = False, step: str = "plan", lock: bool = True) -> Counts:
+        """`terraform init` (when needed) and `plan` of one stack, each a progress step; `step` names the plan's.
+
+        `lock=False` for plans that only read (plan, drift): they never write state, so they neither
+        take the lock nor need the right to (the CI plan role has no S3 write at all)."""
         runner = self.runner(name)
         with self.progress.step(name, "init"):
             runner.init()
         with self.progress.step(name, step):
-            return runner.plan(destroy=destroy, variables=stack_variables(self.target, self.project, name))
+            return runner.plan(destroy=destroy, variables=stack_variables(self.target, self.project, name), lock=lock)
 
     def run(self, work: Callable[[str], Outcome], *, ordered: bool = True, reverse: bool = False) -> dict[str, Outcome]:
         """`work` for every selected stack (see executor.run_stacks); each outcome gets its steps' seconds."""

@@ -121,13 +121,17 @@ def test_concurrent_deploy_of_the_same_stack_is_refused_by_the_lock(deployed, st
     assert time.monotonic() - began < 60  # fails fast instead of waiting
 
 
-def test_interrupted_deploy_releases_the_lock_and_converges_on_rerun(deployed, staging_applying):
+def test_interrupted_deploy_releases_the_lock_and_converges_on_rerun(deployed, project, staging_applying):
     proc, lines = staging_applying
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 130, "".join(lines) + out
     assert "asked 1 running terraform process(es) to stop gracefully" in out
-    plan = deployed.run("plan", "staging", "--json")  # would fail fast if the lock had been left behind
+    locks = deployed.client("s3").list_objects_v2(
+        Bucket=project.settings.state.bucket, Prefix="acme-web/staging.tfstate"
+    )
+    assert [o["Key"] for o in locks.get("Contents", [])] == ["acme-web/staging.tfstate"]  # no .tflock left behind
+    plan = deployed.run("plan", "staging", "--json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["stacks"][0]["changes"]["create"] > 0  # the interrupted apply was partial
     deployed.deploy("staging")
