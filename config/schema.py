@@ -199,6 +199,13 @@ class BlueGreen(Section):
     rollback_on_alarms: bool = Field(
         default=True, description="Stop and roll back when the 5xx or unhealthy-host alarm fires."
     )
+    hook: bool = Field(
+        default=True,
+        description="Gate the traffic shift on the AfterAllowTestTraffic hook: a Lambda (hooks/) that calls the "
+        "green tasks through the test listener (health path, and /version must report the released commit) "
+        "and fails the deployment otherwise. It runs in the private subnets; without NAT gateways "
+        "(network.tasks_in_public_subnets) interface VPC endpoints give it the AWS APIs it reports to.",
+    )
 
 
 class Deployment(Section):
@@ -236,6 +243,12 @@ class Release(Section):
     approval_emails: list[Email] = Field(
         default_factory=list, description="A non-empty list gates this stage on a manual approval mailed to them."
     )
+    notify: list[Email] = Field(
+        default_factory=list,
+        description="E-mail subscribers of the environment's release topic (`<project>-<env>-release`): pipeline "
+        "stage failures and successes, approvals waiting, deployment failures and rollbacks, rollback alarms. "
+        "The topic exists with no subscriber too.",
+    )
 
 
 class Environment(Section):
@@ -250,6 +263,11 @@ class Environment(Section):
     listener: Listener = Field(default_factory=Listener, description="The ALB's production listener.")
     alarms: Alarms = Field(default_factory=Alarms, description="The alarms that judge a release.")
     release: Release = Field(description="This environment's place in the release pipeline.")
+    protected: bool = Field(
+        default=False,
+        description="`deploy` refuses disruptive, destructive or broadening changes to this environment "
+        "unless --allow-risk (or ALLOW_RISK=true in CI) is given.",
+    )
     log_retention_days: Literal[LOG_RETENTION_DAYS] = Field(  # type: ignore[valid-type]  # a tuple of literals
         default=30, description="Retention of the service's and the VPC flow logs, in days."
     )
@@ -280,11 +298,28 @@ class GitLab(Section):
     branch: Name = Field(default="main", description="Branch that releases and deploys.")
     audience: str = Field(default="sts.amazonaws.com", description="`aud` of the CI id_token.")
     drift_schedule: str = Field(default="0 6 * * 1-5", description="Cron of the scheduled drift pipeline.")
+    oidc_provider_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws:iam::\d{12}:oidc-provider/[^/\s]+(/[^\s]*)?$",
+        description="An IAM OIDC provider for `url` that already exists in the account (AWS allows one per URL per "
+        "account): the access stack then trusts it instead of creating one. Default: the access stack creates it.",
+    )
     state_key: str = Field(
         default="gitlab.tfstate",
         pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tfstate$",
         description="State key of the gitlab stack, in the project's state bucket.",
     )
+
+    @model_validator(mode="after")
+    def _provider_matches_url(self) -> GitLab:
+        if self.oidc_provider_arn:
+            issuer = self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
+            if issuer != self.url.removeprefix("https://"):
+                raise ValueError(
+                    f"oidc_provider_arn: expected the provider of {self.url} (oidc-provider/"
+                    f"{self.url.removeprefix('https://')}), got oidc-provider/{issuer}"
+                )
+        return self
 
 
 class ProjectSettings(Section):

@@ -35,7 +35,7 @@ from constructs import Construct
 
 from config.names import arn
 from config.schema import Rolling, Strategy
-from modules.iam import allow, policy, trust_policy
+from modules.iam import allow, policy, project_role, trust_policy
 from modules.lifecycle import references
 
 CODEDEPLOY_OWNS = ["task_definition", "load_balancer", "network_configuration", "platform_version"]
@@ -72,6 +72,8 @@ class EcsServiceProps:
     max_count: int
     """Above min_count, target-tracking autoscaling owns desired_count."""
     cpu_target_percent: int
+    permissions_boundary: str
+    """Of the execution and task roles (config.names.AccessNames.boundary_arn)."""
     health_check_grace_period_seconds: int = 30
     depends_on: list[ITerraformDependable] = field(default_factory=list)
     """E.g. the listener: ECS attaches a service only to a target group a listener uses."""
@@ -176,12 +178,13 @@ class EcsFargateService(Construct):
 
     def _roles(self, p: EcsServiceProps) -> tuple[IamRole, IamRole]:
         """Execution role (ECS agent: pull, log) and task role (the app) are kept separate."""
-        execution = IamRole(
+        execution = project_role(
             self,
             "execution-role",
             name=p.execution_role_name,
             tags=p.tags,
             assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
         repo_arn = arn("ecr", p.region, p.account_id, f"repository/{p.image_repository}")
         IamRolePolicy(
@@ -199,12 +202,13 @@ class EcsFargateService(Construct):
                 allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"], sid="WriteLogs"),
             ),
         )
-        task = IamRole(
+        task = project_role(
             self,
             "task-role",
             name=p.task_role_name,
             tags=p.tags,
             assume_role_policy=trust_policy("ecs-tasks.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
         return execution, task
 

@@ -1,9 +1,42 @@
-"""Small helpers for IAM JSON documents (explicit trust, least privilege)."""
+"""IAM: every role the stacks create (`project_role`), and small helpers for JSON documents.
+
+Every module creates its roles through `project_role`, which requires the project's
+permissions boundary (`<project>-boundary`, created by the access stack): the CI deploy
+role may create and change roles only when they carry it (modules/ci_access.py), and
+tests/unit/test_iam_policies.py checks every synthesized role has it.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from constructs import Construct
+
+
+def project_role(
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    assume_role_policy: str,
+    permissions_boundary: str,
+    tags: dict[str, str] | None = None,
+    **extra: Any,
+) -> IamRole:
+    """An IAM role with the project's permissions boundary (its ARN: config.names.AccessNames.boundary_arn)."""
+    if ":policy/" not in permissions_boundary:
+        raise ValueError(f"role {name}: expected the permissions boundary's policy ARN, got {permissions_boundary!r}")
+    return IamRole(
+        scope,
+        id_,
+        name=name,
+        assume_role_policy=assume_role_policy,
+        permissions_boundary=permissions_boundary,
+        tags=tags,
+        **extra,
+    )
 
 
 def trust_policy(service: str, account_id: str | None = None) -> str:

@@ -13,7 +13,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
@@ -25,7 +24,7 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
-from modules.iam import allow, policy, trust_policy
+from modules.iam import allow, policy, project_role, trust_policy
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,8 @@ class NetworkProps:
     tasks_in_public_subnets: bool
     """True trades NAT gateways (cost) for tasks with public IPs; their SG still admits only the ALB."""
     flow_log_retention_days: int
+    permissions_boundary: str
+    """Of the flow logs' role (config.names.AccessNames.boundary_arn)."""
     internal_ports: list[int] = field(default_factory=list)
     """ALB listener ports open only inside the VPC (the blue/green test listener)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -153,12 +154,13 @@ class Network(Construct):
         group = CloudwatchLogGroup(
             self, "flow-logs", name=f"/vpc/{p.name}/flow-logs", retention_in_days=p.flow_log_retention_days, tags=p.tags
         )
-        role = IamRole(
+        role = project_role(
             self,
             "flow-logs-role",
             name=f"{p.name}-flow-logs",
             tags=p.tags,
             assume_role_policy=trust_policy("vpc-flow-logs.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
         IamRolePolicy(
             self,

@@ -53,9 +53,9 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from config.names import arn
+from config.names import ReleaseNames, arn
 from config.schema import Strategy
-from modules.iam import allow, policy, trust_policy
+from modules.iam import allow, policy, project_role, trust_policy
 
 BUILD_OUTPUT = "BuildOutput"
 SOURCE_OUTPUT = "SourceOutput"
@@ -99,6 +99,8 @@ class PipelineProps:
     stages: list[DeployStage]
     release_parameters_path: str
     """SSM path of the environments' release parameters the build reads into the appspecs (`/<project>/`)."""
+    permissions_boundary: str
+    """Of the CodeBuild and CodePipeline roles (config.names.AccessNames.boundary_arn)."""
     build_spec: str = "buildspecs/build.yml"
     test_spec: str = "buildspecs/test.yml"
     build_image: str = "aws/codebuild/standard:7.0"
@@ -147,6 +149,9 @@ class ReleasePipeline(Construct):
             "ecr",
             name=p.repository_name,
             image_tag_mutability="IMMUTABLE",
+            # Destroying the release stack deletes the images too (ECR refuses to delete a repository
+            # that holds images: RepositoryNotEmptyException); they are rebuilt from source.
+            force_delete=True,
             image_scanning_configuration={"scan_on_push": True},
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS")],
             tags=p.tags,
@@ -280,12 +285,13 @@ class ReleasePipeline(Construct):
         )
 
     def _build_role(self, p: PipelineProps) -> IamRole:
-        role = IamRole(
+        role = project_role(
             self,
             "build-role",
             name=p.build_role_name,
             tags=p.tags,
             assume_role_policy=trust_policy("codebuild.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
         IamRolePolicy(
             self,
@@ -297,6 +303,8 @@ class ReleasePipeline(Construct):
                 allow(
                     ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], [f"{self.bucket.arn}/*"], sid="Artifacts"
                 ),
+                # The bucket-identity reads of AWS's documented CodeBuild service role.
+                allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], [self.bucket.arn], sid="ArtifactBucket"),
                 allow(["ecr:GetAuthorizationToken"], "*", sid="EcrToken"),
                 allow(
                     ["ssm:GetParametersByPath"],
@@ -322,12 +330,13 @@ class ReleasePipeline(Construct):
         return role
 
     def _pipeline_role(self, p: PipelineProps) -> IamRole:
-        role = IamRole(
+        role = project_role(
             self,
             "pipeline-role",
             name=p.pipeline_role_name,
             tags=p.tags,
             assume_role_policy=trust_policy("codepipeline.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
 
         def here(service: str, resource: str) -> str:
@@ -359,6 +368,16 @@ class ReleasePipeline(Construct):
                 sid="Build",
             ),
             allow(["ecs:DescribeServices", "ecs:UpdateService"], services, sid="DeployServices"),
+            # The rest of AWS's documented minimum for the ECS deploy action: it watches the new tasks.
+            allow(
+                ["ecs:DescribeTasks"], [here("ecs", f"task/{s.cluster_name}/*") for s in p.stages], sid="DeployTasks"
+            ),
+            allow(
+                ["ecs:ListTasks"],
+                "*",
+                sid="ListDeployTasks",
+                Condition={"ArnEquals": {"ecs:cluster": [here("ecs", f"cluster/{s.cluster_name}") for s in p.stages]}},
+            ),
             allow(
                 ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource"],
                 "*",
@@ -453,10 +472,10 @@ class ReleasePipeline(Construct):
             if stage.environment in self.topics:
                 stages.append(
                     {
-                        "name": f"Approval-{stage.title}",
+                        "name": ReleaseNames.approval_stage(stage.environment),
                         "action": [
                             {
-                                "name": "Approve",
+                                "name": ReleaseNames.approval_action,
                                 "category": "Approval",
                                 "owner": "AWS",
                                 "provider": "Manual",
@@ -469,7 +488,9 @@ class ReleasePipeline(Construct):
                         ],
                     }
                 )
-            stages.append({"name": f"Deploy-{stage.title}", "action": [self._deploy_action(stage)]})
+            stages.append(
+                {"name": ReleaseNames.deploy_stage(stage.environment), "action": [self._deploy_action(stage)]}
+            )
         return [
             CodepipelineStage(name=st["name"], action=[CodepipelineStageAction(**a) for a in st["action"]])
             for st in stages

@@ -4,6 +4,12 @@ A target contributes only what differs per destination: environment variables fo
 Terraform, backend settings given at `init`, an override file beside the synthesized
 JSON (never inside cdktf.out), a preflight check, and the state-bucket bootstrap.
 Everything local-only (the endpoint, moto's account, small retries) lives in LocalTarget.
+
+The local target signs with the emulator's fake administrator credentials, unless
+`LOCAL_TARGET_CREDENTIALS=environment`: then with the AWS credentials of the environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), e.g. a CI role's from
+ci/aws_oidc.py against the emulator's STS, which is how tests/integration/test_iam.py plans
+as the plan role with the emulator's IAM enforcement switched on.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from config.schema import Project
+
+CREDENTIALS_VARIABLE = "LOCAL_TARGET_CREDENTIALS"
+"""`emulator` (default): the emulator's fake admin credentials; `environment`: the environment's."""
+CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 class TargetError(Exception):
@@ -61,37 +71,63 @@ class Target:
         return [StateLocation(b, r) for b, r in sorted(found)]
 
     def bootstrap_state(self) -> list[str]:
-        """Create or fix every state bucket: versioned, encrypted, public access blocked. Idempotent."""
+        """Create or fix every state bucket: versioned, encrypted, public access blocked. Idempotent.
+        Returns the buckets it created."""
         done = []
         for loc in self.state_locations():
             s3 = self.client("s3", loc.region)
-            try:
-                s3.head_bucket(Bucket=loc.bucket)
-            except s3.exceptions.ClientError:
-                kwargs: dict[str, Any] = {"Bucket": loc.bucket}
-                if loc.region != "us-east-1":
-                    kwargs["CreateBucketConfiguration"] = {"LocationConstraint": loc.region}
-                s3.create_bucket(**kwargs)
+            if self._create_if_missing(s3, loc):
                 done.append(loc.bucket)
-            s3.put_bucket_versioning(Bucket=loc.bucket, VersioningConfiguration={"Status": "Enabled"})
-            s3.put_bucket_encryption(
-                Bucket=loc.bucket,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [
-                        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}
-                    ]
-                },
-            )
-            s3.put_public_access_block(
-                Bucket=loc.bucket,
-                PublicAccessBlockConfiguration={
-                    "BlockPublicAcls": True,
-                    "IgnorePublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "RestrictPublicBuckets": True,
-                },
-            )
+            self._secure(s3, loc.bucket)
         return done
+
+    def create_missing_state_buckets(self) -> list[str]:
+        """Create (and secure) only the state buckets that do not exist: HeadBucket alone for the others,
+        so that a read-only caller (the CI plan role) passes. `deploy`'s bootstrap_state fixes the rest."""
+        done = []
+        for loc in self.state_locations():
+            s3 = self.client("s3", loc.region)
+            if self._create_if_missing(s3, loc):
+                self._secure(s3, loc.bucket)
+                done.append(loc.bucket)
+        return done
+
+    @staticmethod
+    def _create_if_missing(s3: Any, loc: StateLocation) -> bool:
+        try:
+            s3.head_bucket(Bucket=loc.bucket)
+            return False
+        except s3.exceptions.ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code"))
+            if code in ("403", "AccessDenied", "Forbidden"):
+                return False  # it exists, but this caller may not see it: Terraform's init will say so
+            if code not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        kwargs: dict[str, Any] = {"Bucket": loc.bucket}
+        if loc.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": loc.region}
+        s3.create_bucket(**kwargs)
+        return True
+
+    @staticmethod
+    def _secure(s3: Any, bucket: str) -> None:
+        """Versioned, encrypted (aws:kms, bucket key), public access blocked."""
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
+            },
+        )
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
 
 
 class AwsTarget(Target):
@@ -148,7 +184,9 @@ class LocalTarget(Target):
         except emulator.EmulatorError as exc:
             raise TargetError(f"local target: the emulator did not start: {exc}") from exc
         self.endpoint = status.endpoint or ""
-        self.bootstrap_state()  # a fresh emulator has no state bucket: plan and drift need one too
+        # A fresh emulator has no state bucket: plan and drift need one too. Only HeadBucket otherwise
+        # (a read-only role may run this); `deploy` itself versions, encrypts and blocks (bootstrap_state).
+        self.create_missing_state_buckets()
         caller = self.client("sts", self.project.settings.aws.region).get_caller_identity()["Account"]
         if caller != account:
             raise TargetError(
@@ -163,12 +201,29 @@ class LocalTarget(Target):
         """The emulator's endpoint for every service comes from AWS_ENDPOINT_URL, not the provider's
         `endpoints` block: validating that block costs the AWS provider ~2.5 s of CPU in every
         plan and apply (measured: staging plan 6.3 s -> 3.8 s)."""
-        from orchestrator.local.emulator import LOCAL_CREDENTIALS
-
-        env = {**LOCAL_CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true"}
+        env = {**self.credentials(), "AWS_EC2_METADATA_DISABLED": "true"}
         if self.endpoint:
             env["AWS_ENDPOINT_URL"] = self.endpoint
         return env
+
+    @staticmethod
+    def credentials() -> dict[str, str]:
+        """The emulator's fake admin credentials, or with LOCAL_TARGET_CREDENTIALS=environment the environment's."""
+        from orchestrator.local.emulator import LOCAL_CREDENTIALS
+
+        mode = os.environ.get(CREDENTIALS_VARIABLE) or "emulator"
+        if mode == "emulator":
+            return dict(LOCAL_CREDENTIALS)
+        if mode != "environment":
+            raise TargetError(f"{CREDENTIALS_VARIABLE}: expected emulator or environment, got {mode!r}")
+        found = {k: os.environ[k] for k in CREDENTIAL_KEYS if os.environ.get(k)}
+        missing = [k for k in CREDENTIAL_KEYS[:2] if k not in found]
+        if missing:
+            raise TargetError(
+                f"local target: {CREDENTIALS_VARIABLE}=environment, but {' and '.join(missing)} "
+                'is not set (e.g. `eval "$(python ci/aws_oidc.py ROLE_ARN)"` against the emulator\'s STS)'
+            )
+        return found
 
     def backend_config(self) -> dict[str, Any]:
         return {

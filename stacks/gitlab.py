@@ -8,12 +8,12 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_gitlab.provider import GitlabProvider
 from constructs import Construct
 
-from config.names import ReleaseNames, role_arn
+from config.names import GITLAB_STACK, AccessNames, role_arn
 from config.schema import Project, State
 from modules.gitlab import GitLabProject, GitLabProjectProps
 from modules.state import RemoteStateProps, remote_state
 
-STACK = "gitlab"
+STACK = GITLAB_STACK
 
 
 class GitLabStack(TerraformStack):
@@ -23,7 +23,7 @@ class GitLabStack(TerraformStack):
         GitlabProvider(self, "gitlab", base_url=f"{s.gitlab.url}/api/v4")
         state = State(bucket=s.state.bucket, key=s.gitlab.state_key, region=s.state.region)
         remote_state(self, RemoteStateProps(bucket=state.bucket, key=state.key, region=state.region or s.aws.region))
-        names = ReleaseNames(s.name)
+        names = AccessNames(s.name)
         role = functools.partial(role_arn, s.aws.account_id)
         GitLabProject(
             self,

@@ -1,17 +1,16 @@
-"""The release: ECR and the pipeline across environments, and GitLab CI's AWS access."""
+"""The release: ECR and the pipeline across environments (GitLab CI's AWS access: the access stack)."""
 
 from __future__ import annotations
 
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from config.names import ReleaseNames, arn, names_for
+from config.names import RELEASE_STACK, AccessNames, ReleaseNames, names_for
 from config.schema import Project
-from modules.ci_access import CiAccess, CiAccessProps
 from modules.pipeline import DeployStage, PipelineProps, ReleasePipeline
 from stacks.base import AwsStack
 
-STACK = "release"
+STACK = RELEASE_STACK
 
 
 class ReleaseStack(AwsStack):
@@ -53,26 +52,9 @@ class ReleaseStack(AwsStack):
                 gitlab_project_path=s.gitlab.project_path,
                 branch=s.gitlab.branch,
                 stages=stages,
-            ),
-        )
-        state_buckets = sorted({s.state.bucket, *(e.state.bucket for e in project.environments)})
-        ci = CiAccess(
-            self,
-            "ci-access",
-            CiAccessProps(
-                account_id=s.aws.account_id,
-                gitlab_url=s.gitlab.url,
-                project_path=s.gitlab.project_path,
-                branch=s.gitlab.branch,
-                audience=s.gitlab.audience,
-                plan_role_name=names.ci_plan_role,
-                deploy_role_name=names.ci_deploy_role,
-                state_bucket_arns=[arn("s3", "", "", b) for b in state_buckets],
-                name_prefix=s.name,
+                permissions_boundary=AccessNames(s.name).boundary_arn(s.aws.account_id),
             ),
         )
         TerraformOutput(self, "ecr_repository_url", value=pipeline.repository.repository_url)
         TerraformOutput(self, "pipeline", value=pipeline.pipeline.name)
         TerraformOutput(self, "gitlab_connection_arn", value=pipeline.connection.arn)
-        TerraformOutput(self, "ci_plan_role_arn", value=ci.plan_role.arn)
-        TerraformOutput(self, "ci_deploy_role_arn", value=ci.deploy_role.arn)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-AWS_STACKS = ["staging", "production", "release"]
+AWS_STACKS = ["access", "staging", "production", "release"]
 
 
 @dataclass

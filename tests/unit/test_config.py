@@ -103,6 +103,26 @@ def test_blue_green_test_port_must_differ_from_production(tree: Path):
     assert any("deployment.blue_green.test_listener_port" in p for p in problems(tree))
 
 
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        ("arn:aws:iam::111111111111:oidc-provider/gitlab.com", None),
+        ("arn:aws:iam::111111111111:role/gitlab.com", "project.yaml: gitlab.oidc_provider_arn:"),
+        (
+            "arn:aws:iam::111111111111:oidc-provider/gitlab.example.com",
+            "project.yaml: gitlab.oidc_provider_arn: expected the provider of https://gitlab.com",
+        ),
+    ],
+)
+def test_an_existing_oidc_provider_is_validated(tree: Path, arn: str, expected: str | None):
+    edit(tree / "project.yaml", lambda d: d["gitlab"].update(oidc_provider_arn=arn))
+    if expected is None:
+        assert load_project(tree).settings.gitlab.oidc_provider_arn == arn
+    else:
+        found = problems(tree)
+        assert any(expected in p for p in found), found
+
+
 def test_every_file_is_reported_at_once(tree: Path):
     edit(tree / "environments" / "staging.yaml", lambda d: d["service"].update(cpu=1))
     edit(tree / "environments" / "production.yaml", lambda d: d["service"].update(container_port=0))

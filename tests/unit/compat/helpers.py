@@ -6,7 +6,8 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 REGION = "eu-west-1"
@@ -67,3 +68,40 @@ def ecs_service(client: Client, **extra: Any) -> tuple[str, str, dict[str, Any]]
     name = unique("svc")
     service = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=1, **extra)
     return cluster, name, service["service"]
+
+
+def drive(endpoint: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a test-only driver of the compat layer (orchestrator/local/compat/_driver.py)."""
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/compat/{name}",
+        data=json.dumps({"region": REGION, **body}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+
+@contextmanager
+def iam_enforced(endpoint: str) -> Iterator[None]:
+    """moto's IAM enforcement on (`0` requests without it), then off again (`inf`) whatever happens.
+
+    Every request is then evaluated against the caller's policies, the fake `testing` admin's too,
+    so only calls made with a real IAM principal's credentials belong inside."""
+
+    def reset(count: str) -> None:
+        request = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth",
+            data=count.encode(),
+            method="POST",
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    reset("0")
+    try:
+        yield
+    finally:
+        reset("inf")
