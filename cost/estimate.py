@@ -80,7 +80,7 @@ def _inputs(ctx: Context, lines: list[Line]) -> dict[str, Value]:
     inputs: dict[str, Value] = {"aws.region": ctx.table.region}
     if ctx.workload is not None:
         inputs |= environment_inputs(ctx.workload.env)
-    else:
+    elif lines:  # the release; not a stack with nothing priced (access: IAM only)
         inputs["environments"] = ", ".join(ctx.workloads)
         inputs["pipeline minutes per release"] = round(pipeline_minutes(ctx), 6)
     counts = resource_types(ctx.stack)

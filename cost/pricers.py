@@ -182,6 +182,8 @@ def log_group(ctx: Context, address: str, body: dict[str, Any]) -> list[Line]:
             ["build_log_gb_per_release", "releases_per_month"],
         )
         detail = f"{ctx.a.build_log_gb_per_release:g} GB × {ctx.releases:g} releases"
+    elif body.get("name") in _function_log_groups(ctx.stack):
+        return []  # a Lambda's (the release hook): a few KB per release, one invocation each; below a cent
     else:
         raise NotEstimated("nothing known writes to this log group")
     days = body.get("retention_in_days") or 0
@@ -319,6 +321,27 @@ def sns_topic(ctx: Context, address: str, body: dict[str, Any]) -> list[Line]:
     ]
 
 
+def kms_key(ctx: Context, address: str, body: dict[str, Any]) -> list[Line]:
+    return [ctx.line(address, "KMS key", 1, "kms.key_month", detail="customer-managed key, monthly fee")]
+
+
+def vpc_endpoint(ctx: Context, address: str, body: dict[str, Any]) -> list[Line]:
+    if body.get("vpc_endpoint_type", "Gateway") != "Interface":
+        return []  # gateway endpoints (S3, DynamoDB) have no charge
+    zones = len(body.get("subnet_ids") or []) or 1
+    detail = f"{body.get('service_name')}: {zones} AZ(s) × {ctx.hours:g} h"
+    return [
+        ctx.line(
+            address,
+            "VPC interface endpoint hours",
+            zones * ctx.hours,
+            "vpc_endpoint.interface_hour",
+            ["hours_per_month"],
+            detail,
+        )
+    ]
+
+
 def ssm_parameter(ctx: Context, address: str, body: dict[str, Any]) -> list[Line]:
     if body.get("tier", "Standard") == "Standard":
         return []  # standard parameters (and standard throughput) have no charge
@@ -340,6 +363,8 @@ PRICERS: dict[str, Pricer] = {
     "aws_s3_bucket": s3_bucket,
     "aws_sns_topic": sns_topic,
     "aws_ssm_parameter": ssm_parameter,
+    "aws_kms_key": kms_key,
+    "aws_vpc_endpoint": vpc_endpoint,
 }
 
 FREE = frozenset(
@@ -358,6 +383,7 @@ FREE = frozenset(
         "aws_iam_role_policy",
         "aws_iam_role_policy_attachment",
         "aws_iam_openid_connect_provider",
+        "aws_iam_policy",
         "aws_lb_listener",
         "aws_lb_target_group",
         "aws_ecs_task_definition",
@@ -374,6 +400,13 @@ FREE = frozenset(
         "aws_s3_bucket_server_side_encryption_configuration",
         "aws_s3_bucket_versioning",
         "aws_sns_topic_subscription",
+        "aws_sns_topic_policy",
+        "aws_kms_alias",
+        "aws_cloudwatch_event_rule",  # rules on AWS services' events on the default bus: no charge
+        "aws_cloudwatch_event_target",
+        # The release hook: one ~10 s invocation of 128 MB per release, billed per request and GB-second
+        # (~25 GB-s a month): below a cent, like the API requests the estimate leaves out.
+        "aws_lambda_function",
     }
 )
 
@@ -405,6 +438,10 @@ def _task_log_groups(stack: dict[str, Any]) -> set[str]:
         for container in json.loads(task.get("container_definitions", "[]")):
             groups.add(container.get("logConfiguration", {}).get("options", {}).get("awslogs-group"))
     return groups
+
+
+def _function_log_groups(stack: dict[str, Any]) -> set[str]:
+    return {f"/aws/lambda/{body.get('function_name')}" for _, body in resources(stack, "aws_lambda_function")}
 
 
 def _build_log_groups(stack: dict[str, Any]) -> set[str | None]:

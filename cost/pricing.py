@@ -39,6 +39,8 @@ REQUIRED = {
     "ecr.storage_gb_month": "GB-month",
     "s3.standard_gb_month": "GB-month",
     "sns.email_notification": "notification",
+    "kms.key_month": "key-month",
+    "vpc_endpoint.interface_hour": "endpoint-AZ-hour",
 }
 """Entry -> its unit. Other entries (e.g. `codebuild.linux.general1_medium.minute`) are looked up when used."""
 

@@ -7,13 +7,16 @@ What a release must carry to CodeDeploy but only Terraform knows (the service's 
 configuration: subnet and security-group IDs) is published in the release parameter, an
 SSM parameter the build reads into each appspec (artifacts/render.py). A network change
 therefore reaches the service with the next release, as AWS requires for a CODE_DEPLOY
-service, never through an UpdateService it would refuse.
+service, never through an UpdateService it would refuse. The parameter also names the lifecycle
+hooks (`hooks`: the AfterAllowTestTraffic function of modules/release_hook.py), which the appspec
+lists; the CodeDeploy role may invoke those functions and nothing else (`invoke_only`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
@@ -23,15 +26,19 @@ from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
 from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
     CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup as TargetGroup,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from config.schema import BlueGreen
-from modules.iam import trust_policy
+from modules.iam import allow, policy, project_role, trust_policy
 
-CODEDEPLOY_ECS_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
+CODEDEPLOY_ECS_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
+"""Least privilege for ECS blue/green (AWS's `AWSCodeDeployRoleForECS` reads every S3 object, invokes
+every function, publishes to every topic and updates every service of the account). What it lacks and
+this deployment group needs is granted inline: passing the task's roles to ECS (its own PassRole covers
+only roles named ecsTaskExecutionRole / ECSTaskExecution*)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,16 @@ class CodeDeployProps:
     task_subnet_ids: list[str]
     task_security_group_ids: list[str]
     assign_public_ip: bool
+    task_role_arns: list[str]
+    """The task definition's task and execution roles, which CodeDeploy passes to ECS for the green task set."""
+    permissions_boundary: str
+    """Of the CodeDeploy role (config.names.AccessNames.boundary_arn)."""
     alarm_names: list[str] = field(default_factory=list)
     """Alarms that stop and roll back a deployment (when `settings.rollback_on_alarms`)."""
+    hooks: dict[str, str] = field(default_factory=dict)
+    """Lifecycle event -> the hook function's name, published for the appspec (artifacts/render.py)."""
+    hook_function_arns: list[str] = field(default_factory=list)
+    """The only functions the CodeDeploy role may invoke (none: it may invoke nothing)."""
     depends_on: list[ITerraformDependable] = field(default_factory=list)
     """The ECS service: the deployment group names it."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -65,14 +80,29 @@ class CodeDeployBlueGreen(Construct):
         super().__init__(scope, id_)
         p = props
         self.application = CodedeployApp(self, "app", name=p.application_name, compute_platform="ECS", tags=p.tags)
-        self.role = IamRole(
+        self.role = project_role(
             self,
             "role",
             name=p.role_name,
             tags=p.tags,
             assume_role_policy=trust_policy("codedeploy.amazonaws.com", p.account_id),
+            permissions_boundary=p.permissions_boundary,
         )
         role_policy = IamRolePolicyAttachment(self, "role-ecs", role=self.role.name, policy_arn=CODEDEPLOY_ECS_POLICY)
+        pass_roles = IamRolePolicy(
+            self,
+            "role-pass-task-roles",
+            name="pass-task-roles",
+            role=self.role.id,
+            policy=policy(
+                allow(
+                    ["iam:PassRole"],
+                    p.task_role_arns,
+                    sid="PassTaskRoles",
+                    Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+                )
+            ),
+        )
         use_alarms = p.settings.rollback_on_alarms and bool(p.alarm_names)
         rollback_events = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"] + (
             ["DEPLOYMENT_STOP_ON_ALARM"] if use_alarms else []
@@ -105,7 +135,7 @@ class CodeDeployBlueGreen(Construct):
             },
             auto_rollback_configuration={"enabled": True, "events": rollback_events},
             alarm_configuration={"enabled": True, "alarms": p.alarm_names} if use_alarms else None,
-            depends_on=[role_policy, *p.depends_on],
+            depends_on=[role_policy, pass_roles, *p.depends_on],
             tags=p.tags,
         )
         network = {
@@ -121,6 +151,28 @@ class CodeDeployBlueGreen(Construct):
             name=p.release_parameter_name,
             type="String",
             description="What the release build puts into this environment's appspec (written by Terraform)",
-            value=json.dumps({"networkConfiguration": network}),
+            value=json.dumps({"networkConfiguration": network, **({"hooks": p.hooks} if p.hooks else {})}),
             tags=p.tags,
         )
+        IamRolePolicy(
+            self,
+            "role-invoke-hooks",
+            name="invoke-release-hooks",
+            role=self.role.id,
+            policy=policy(*invoke_only(p.hook_function_arns)),
+        )
+
+
+def invoke_only(function_arns: list[str]) -> list[dict[str, Any]]:
+    """The CodeDeploy role invokes these functions and nothing else.
+
+    AWSCodeDeployRoleForECSLimited itself allows lambda:InvokeFunction on every `CodeDeployHook_*`
+    function of the account; the explicit Deny on everything but the hooks (NotResource) overrides it.
+    """
+    hooks = sorted({a for f in function_arns for a in (f, f"{f}:*")})  # unqualified, and its versions/aliases
+    if not hooks:
+        return [{"Sid": "InvokeNothing", "Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"}]
+    return [
+        allow(["lambda:InvokeFunction"], hooks, sid="InvokeReleaseHooks"),
+        {"Sid": "InvokeNothingElse", "Effect": "Deny", "Action": "lambda:InvokeFunction", "NotResource": hooks},
+    ]

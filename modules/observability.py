@@ -29,6 +29,8 @@ class ObservabilityProps:
     service_name: str
     alarms: Alarms
     """Thresholds and evaluation periods (the YAML's `alarms`)."""
+    notify_topic_arns: list[str] = field(default_factory=list)
+    """SNS topics told of every alarm's ALARM and OK transitions (the release topic: modules/notifications.py)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -93,6 +95,8 @@ class Observability(Construct):
             threshold=threshold,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
+            alarm_actions=p.notify_topic_arns or None,
+            ok_actions=p.notify_topic_arns or None,
             tags=p.tags,
         )
 

@@ -28,7 +28,7 @@ from config import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 HASH_FILE = ".inputs-sha256"
-INPUT_DIRS = ("config", "modules", "stacks")
+INPUT_DIRS = ("config", "modules", "stacks", "hooks")  # hooks/: Lambda code packaged at synth
 INPUT_FILES = ("main.py", "project.yaml", "Pipfile.lock", "cdktf.json")
 
 

@@ -1,18 +1,22 @@
-"""One environment: network, ALB, service, alarms and dashboard; CodeDeploy for blue_green."""
+"""One environment: network, ALB, service, alarms, dashboard and release notifications; CodeDeploy and
+its AfterAllowTestTraffic hook for blue_green."""
 
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformVariable
 from constructs import Construct
 
-from config.names import IMAGE_VARIABLE, names_for
+from config.names import IMAGE_VARIABLE, AccessNames, ReleaseNames, names_for
 from config.schema import Environment, ProjectSettings, Strategy
 from config.task_definition import task_definition
 from modules.alb import Alb, AlbProps, listener_ports
 from modules.codedeploy import CodeDeployBlueGreen, CodeDeployProps
 from modules.ecs_service import EcsFargateService, EcsServiceProps
 from modules.network import Network, NetworkProps
+from modules.notifications import Notifications, NotificationsProps
 from modules.observability import Observability, ObservabilityProps
+from modules.release_hook import ReleaseHook, ReleaseHookProps
+from stacks.assets import staged_source
 from stacks.base import AwsStack
 
 
@@ -21,6 +25,7 @@ class EnvironmentStack(AwsStack):
         tags = {**settings.tags, **env.tags}
         super().__init__(scope, env.name, aws=env.aws, state=env.state, tags=tags)
         names = names_for(settings, env)
+        boundary = AccessNames(settings.name).boundary_arn(env.aws.account_id)  # of every role (the access stack)
         image = TerraformVariable(
             self,
             IMAGE_VARIABLE,
@@ -52,6 +57,7 @@ class EnvironmentStack(AwsStack):
                 internal_ports=internal_ports,
                 tasks_in_public_subnets=env.network.tasks_in_public_subnets,
                 flow_log_retention_days=env.log_retention_days,
+                permissions_boundary=boundary,
             ),
         )
         alb = Alb(
@@ -98,7 +104,27 @@ class EnvironmentStack(AwsStack):
                 min_count=svc.min_count,
                 max_count=svc.max_count,
                 cpu_target_percent=svc.cpu_target_percent,
+                permissions_boundary=boundary,
                 depends_on=[alb.production_listener],
+            ),
+        )
+        release = ReleaseNames(settings.name)
+        notifications = Notifications(
+            self,
+            "notifications",
+            NotificationsProps(
+                topic_name=names.release_topic,
+                key_alias=names.release_key_alias,
+                account_id=env.aws.account_id,
+                region=env.aws.region,
+                emails=list(env.release.notify),
+                name_prefix=names.prefix,
+                pipeline_name=release.pipeline,
+                deploy_stage=release.deploy_stage(env.name),
+                approval_stage=release.approval_stage(env.name) if env.release.approval_emails else None,
+                codedeploy_application=names.codedeploy_app if dep.strategy is Strategy.BLUE_GREEN else None,
+                codedeploy_group=names.codedeploy_group if dep.strategy is Strategy.BLUE_GREEN else None,
+                ecs_service_arn=ecs.service.id if dep.strategy is Strategy.ROLLING else None,
             ),
         )
         observability = Observability(
@@ -112,9 +138,39 @@ class EnvironmentStack(AwsStack):
                 cluster_name=names.cluster,
                 service_name=names.ecs_service,
                 alarms=env.alarms,
+                notify_topic_arns=[notifications.topic_arn],
             ),
         )
         if dep.strategy is Strategy.BLUE_GREEN:
+            hook = (
+                ReleaseHook(
+                    self,
+                    "release-hook",
+                    ReleaseHookProps(
+                        name=names.release_hook,
+                        account_id=env.aws.account_id,
+                        region=env.aws.region,
+                        code_dir=staged_source(self, "release-hook", "hooks", ["after_allow_test_traffic"]),
+                        vpc_id=network.vpc.id,
+                        vpc_cidr=env.network.vpc_cidr,
+                        subnet_ids=[s.id for s in network.private_subnets],
+                        test_listener_port=dep.blue_green.test_listener_port,
+                        test_listener_protocol="HTTPS" if env.listener.certificate_arn else "HTTP",
+                        health_path=svc.health_check_path,
+                        load_balancer_arn_suffix=alb.lb.arn_suffix,
+                        load_balancer_dns=alb.lb.dns_name,
+                        container_name=names.container,
+                        codedeploy_application=names.codedeploy_app,
+                        codedeploy_group=names.codedeploy_group,
+                        log_retention_days=env.log_retention_days,
+                        permissions_boundary=boundary,
+                        endpoints=env.network.tasks_in_public_subnets,  # no NAT: the hook reaches AWS through them
+                        endpoints_security_group_name=names.endpoints_security_group,
+                    ),
+                )
+                if dep.blue_green.hook
+                else None
+            )
             CodeDeployBlueGreen(
                 self,
                 "codedeploy",
@@ -134,7 +190,11 @@ class EnvironmentStack(AwsStack):
                     task_subnet_ids=network.task_subnet_ids,
                     task_security_group_ids=[network.task_security_group.id],
                     assign_public_ip=env.network.tasks_in_public_subnets,
+                    task_role_arns=[ecs.task_role.arn, ecs.execution_role.arn],
+                    permissions_boundary=boundary,
                     alarm_names=observability.alarm_names,
+                    hooks={"AfterAllowTestTraffic": hook.function_name} if hook else {},
+                    hook_function_arns=[hook.function_arn] if hook else [],
                     depends_on=[ecs.service],
                 ),
             )

@@ -127,11 +127,12 @@ def test_staging_by_hand(examples: Synthesized):
         "Task logs, storage": 1.0 * 14 / DAYS * price("cloudwatch.logs_storage_gb_month"),
         "VPC flow logs, ingestion": 1.0 * price("cloudwatch.vended_logs_gb"),
         "VPC flow logs, storage": 1.0 * 14 / DAYS * price("cloudwatch.logs_storage_gb_month"),
+        "KMS key": price("kms.key_month"),  # the release topic's (modules/notifications.py)
     }
     assert items == pytest.approx(expected, abs=1e-9)
     # 7.3876 + 1.622425 + 0.033733 + 0.007408 (Fargate) + 3.666667 (task IPv4) + 18.396 + 5.84 + 7.30 (ALB)
     # + 9.00 + 0.0285 (Container Insights) + 0.20 + 3.00 (alarms, dashboard) + 2 × (0.57 + 0.013808) (logs)
-    assert round(sum(expected.values()), 2) == 57.65
+    assert round(sum(expected.values()), 2) == 58.65  # with the KMS key's 1.00
     assert "NAT gateway hours" not in items  # tasks_in_public_subnets: the trade the YAML makes
 
 
@@ -160,11 +161,12 @@ def test_production_by_hand(examples: Synthesized):
         "Task logs, storage": 2.0 * 90 / DAYS * price("cloudwatch.logs_storage_gb_month"),
         "VPC flow logs, ingestion": 1.0 * price("cloudwatch.vended_logs_gb"),
         "VPC flow logs, storage": 1.0 * 90 / DAYS * price("cloudwatch.logs_storage_gb_month"),
+        "KMS key": price("kms.key_month"),  # the release topic's; the hook (Lambda, its logs) is below a cent
     }
     assert items == pytest.approx(expected, abs=1e-9)
     # 29.5504 + 6.4897 + 0.269867 + 0.059267 (Fargate) + 70.08 + 1.248 (NAT) + 7.30 (EIPs) + 31.536 (ALB)
     # + 9.057 (Container Insights) + 0.30 + 3.00 + 1.14 + 0.177534 + 0.57 + 0.088767 (CloudWatch)
-    assert round(sum(expected.values()), 2) == 160.87
+    assert round(sum(expected.values()), 2) == 161.87  # with the KMS key's 1.00
     assert "Public IPv4, tasks" not in items  # private subnets
 
 
@@ -191,8 +193,10 @@ def test_staging_costs_less_than_production_and_gitlab_nothing(examples: Synthes
     gitlab = result.stacks["gitlab"]
     assert (gitlab.monthly, gitlab.region, gitlab.lines) == (0, None, ())
     assert "no AWS provider" in gitlab.note
-    assert list(result.stacks) == ["staging", "production", "release", "gitlab"]
-    assert round(result.monthly, 2) == 222.73  # 57.649949 + 160.866535 + 4.218507
+    assert list(result.stacks) == ["staging", "production", "access", "release", "gitlab"]
+    access = result.stacks["access"]  # IAM only: nothing billed
+    assert (access.monthly, access.not_estimated) == (0, ())
+    assert round(result.monthly, 2) == 224.73  # 58.649949 + 161.866535 + 4.218507
     assert all(not s.not_estimated for s in result.stacks.values()), {
         n: s.not_estimated for n, s in result.stacks.items()
     }
@@ -264,14 +268,14 @@ def test_diff_names_what_changed(examples: Synthesized, changed: Synthesized):
     assert lines[0] == (
         "staging +$13.33/mo (service.desired_count 1 -> 2, service.min_count 1 -> 2, service.max_count 1 -> 2)"
     )
-    assert lines[1] == "qa +$57.65/mo (new stack)"  # a copy of staging's one task
+    assert lines[1] == "qa +$58.65/mo (new stack)"  # a copy of staging's one task
     assert lines[2].startswith("release +$0.40/mo (environments staging, production -> staging, production, qa, ")
     assert "pipeline minutes per release 41 -> 51" in lines[2]  # qa's deploy action: 10 min × 20 × $0.002
-    assert lines[3] == "total +$71.38/mo ($222.73 -> $294.12)"  # 13.330141 + 57.649949 + 0.40 on 222.734991
+    assert lines[3] == "total +$72.38/mo ($224.73 -> $297.12)"  # 13.330141 + 58.649949 + 0.40 on 224.734991
     assert [c.name for c in change.changes] == ["staging", "qa", "release"]  # production unchanged
     back = diff(changed.estimate(), examples.estimate()).lines()
-    assert "qa -$57.65/mo (stack removed)" in back
-    assert diff(examples.estimate(), examples.estimate()).lines() == ["no cost change ($222.73/mo)"]
+    assert "qa -$58.65/mo (stack removed)" in back
+    assert diff(examples.estimate(), examples.estimate()).lines() == ["no cost change ($224.73/mo)"]
 
 
 @pytest.fixture
@@ -288,10 +292,11 @@ def test_json_gives_a_figure_per_stack_and_resource_with_assumptions(
     md = tmp_path / "cost.md"
     assert main(["--environments", str(checkout.root / "environments"), "--json", "--markdown", str(md)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["currency"] == "USD" and data["total"] == 222.73
+    assert data["currency"] == "USD" and data["total"] == 224.73
     assert {n: s["monthly"] for n, s in data["stacks"].items()} == {
-        "staging": 57.65,
-        "production": 160.87,
+        "staging": 58.65,
+        "production": 161.87,
+        "access": 0,
         "release": 4.22,
         "gitlab": 0,
     }
@@ -301,15 +306,15 @@ def test_json_gives_a_figure_per_stack_and_resource_with_assumptions(
     assert nat["assumptions"] == ["hours_per_month"]
     assert data["assumptions"]["releases_per_month"] == 20 and data["assumptions"]["traffic.alb_lcu"] == 1
     assert data["prices"] == {"eu-west-1": {"file": "cost/prices/eu-west-1.yaml", "read": "2026-12-01"}}
-    assert "| staging | $57.65 |" in md.read_text()
+    assert "| staging | $58.65 |" in md.read_text()
 
 
 def test_text_lists_stacks_resources_and_where_to_override(checkout: Synthesized, capsys: pytest.CaptureFixture[str]):
     assert main(["staging", "--environments", str(checkout.root / "environments")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("staging  eu-west-1  $57.65/mo\n")
+    assert out.startswith("staging  eu-west-1  $58.65/mo\n")
     assert "ALB hours" in out and "production" not in out.split("total")[0]
-    assert "total  $57.65/mo" in out
+    assert "total  $58.65/mo" in out
     assert "override in project.yaml under `cost:`" in out
     assert "releases_per_month" in out and "cost/prices/eu-west-1.yaml (read 2026-12-01)" in out
 
@@ -320,7 +325,8 @@ def test_user_errors_exit_2_without_a_traceback(
     envs = str(checkout.root / "environments")
     assert main(["nope", "--environments", envs]) == 2
     assert (
-        capsys.readouterr().err == "error: unknown stack nope; expected one of gitlab, production, release, staging\n"
+        capsys.readouterr().err
+        == "error: unknown stack nope; expected one of access, gitlab, production, release, staging\n"
     )
     monkeypatch.setattr(cost.estimate, "load_table", lambda region: load_table(region, tmp_path))
     assert main(["--environments", envs]) == 2

@@ -18,6 +18,8 @@ def test_terraform_validate(synth_dir: Path, tmp_path: Path, name: str):
     workdir = tmp_path / name
     workdir.mkdir()
     shutil.copyfile(synth_dir / "stacks" / name / "cdk.tf.json", workdir / "cdk.tf.json")
+    if (synth_dir / "stacks" / name / "assets").is_dir():  # a Lambda's zip, as StackRunner.init mirrors it
+        shutil.copytree(synth_dir / "stacks" / name / "assets", workdir / "assets")
     env = terraform_env(tmp_path / "cache")
     init = subprocess.run(
         ["terraform", "init", "-backend=false", "-input=false", "-no-color"],

@@ -2,7 +2,7 @@
 
 The local emulator (:mod:`orchestrator.local.server`) imports moto, calls :func:`apply` and
 serves. Every patch below only adds a missing operation or corrects a response to the shape
-AWS returns; none relaxes a check AWS itself makes. Each gap was reproduced against an
+AWS returns, or makes moto refuse what AWS refuses; none relaxes a check AWS itself makes. Each gap was reproduced against an
 unpatched moto 5.2.5 server with Terraform 1.11.4 + hashicorp/aws 5.100.0 (apply error, plan
 diff or destroy error), and each test below fails without its patch.
 
@@ -36,7 +36,58 @@ Rebalancing, deploymentConfiguration, health-                                   
 CheckGracePeriodSeconds, enableECSManagedTags
 CodeStar Connections / CodeConnections: no      patch_codestar_connections               test_connections.py::test_codestar_connection_lifecycle
 such service in moto (HTTP 500)
+CodePipeline: no GetPipelineState or PutAppro-  patch_codepipeline_release_state         test_codepipeline.py::test_a_started_execution_is_in_progress_at_its_source,
+valResult (HTTP 500); executions never run                                               test_codepipeline.py::test_pipeline_state_shows_the_waiting_approval_and_its_token,
+(Succeeded at once, sourceRevisions ignored)                                             test_codepipeline.py::test_approval_answers_only_the_pending_token
+CodeDeploy: no StopDeployment, ListDeployment-  patch_codedeploy_release_state           test_codedeploy.py::test_deployment_info_is_shaped_like_aws,
+Targets, BatchGetDeploymentTargets, PutLife-                                             test_codedeploy.py::test_targets_show_lifecycle_events_and_task_sets,
+cycleEventHookExecutionStatus (HTTP 500);                                                test_codedeploy.py::test_stop_with_rollback_creates_the_rollback_deployment,
+deployments never run; empty previousRevision,                                           test_codedeploy.py::test_hook_status_moves_the_deployment_on_or_fails_it,
+errorInformation, rollbackInfo                                                           test_codedeploy.py::test_a_first_deployment_rolls_back_to_the_original_task_set
+ECS: rollouts never complete (IN_PROGRESS, 0    patch_ecs_rollouts                       test_ecs_rollouts.py::test_update_service_rolls_out_the_new_task_definition
+running); UpdateService starts no deployment
 ==============================================  =======================================  ===============================================================
+
+Where AWS is stricter than moto, the emulator is made as strict, so that the tests fail where AWS
+would (each patch's docstring quotes the AWS rule and its source; ../shared/AWS-FACTS.md):
+
+==============================================  =======================================  ===============================================================
+AWS rule moto 5.2.5 does not enforce            Patch                                    Test (tests/unit/compat/)
+==============================================  =======================================  ===============================================================
+ECS: UpdateService of a CODE_DEPLOY service     patch_ecs_code_deploy_update_rules       test_ecs.py::test_code_deploy_service_refuses_what_only_codedeploy_changes
+refuses a task definition, network config-
+uration, load balancer or platform version
+ECS: DescribeServices of a CODE_DEPLOY service  patch_ecs_code_deploy_platform_version   test_ecs.py::test_code_deploy_service_reports_the_resolved_platform_version
+reports LATEST resolved (1.4.0)
+==============================================  =======================================  ===============================================================
+
+IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
+`inf` to switch off; tests/integration/test_iam.py) evaluated as AWS does where the project relies on it
+(iam.py; boundaries, iam:PassRole and other condition keys stay unevaluated: tests/unit/test_iam_policies.py):
+
+==============================================  =======================================  ===============================================================
+AWS rule moto 5.2.5 evaluates otherwise         Patch                                    Test (tests/unit/compat/)
+==============================================  =======================================  ===============================================================
+CloudWatch actions are `cloudwatch:*` (moto:    patch_iam_action_prefixes                test_iam.py::test_cloudwatch_actions_have_the_cloudwatch_prefix
+`monitoring:*`, the signing name)
+S3 HeadBucket needs s3:ListBucket (moto: an     patch_s3_head_bucket_action              test_iam.py::test_head_bucket_needs_list_bucket
+action `s3:HeadBucket` no policy can allow)
+SSM parameter actions on the parameter's ARN    patch_ssm_parameter_resources            test_iam.py::test_ssm_parameter_reads_are_scoped_to_the_parameter
+(moto: `*`)
+Lambda function actions on the function's ARN   patch_lambda_function_resources          test_iam.py::test_lambda_reads_are_scoped_to_the_function
+(moto: `*`)
+SigV4 of a GET without a body: the empty        patch_iam_signature_of_bodyless_requests test_iam.py::test_lambda_reads_are_scoped_to_the_function
+payload (moto: its headers, so every REST GET
+fails SignatureDoesNotMatch)
+IAM CreateRole on the new role's ARN (moto:     patch_iam_create_role_resource           test_iam.py::test_role_management_only_with_the_boundary
+`*`)
+IAM conditions on iam:PermissionsBoundary       patch_iam_permissions_boundary_condition test_iam.py::test_role_management_only_with_the_boundary
+(moto: no identity-policy condition evaluated)
+==============================================  =======================================  ===============================================================
+
+moto runs no pipeline execution and no deployment: the CodePipeline and CodeDeploy patches add
+test-only drivers (`POST /moto-api/compat/codepipeline/execution`, `.../codedeploy/deployment`; see
+_driver.py) through which tests move a release as those services would. No command uses them.
 
 The emulator's lifecycle is tested in test_emulator.py, the version pin and the two decorators'
 refusals in test_patching.py.
@@ -62,11 +113,26 @@ from orchestrator.local.compat.codebuild import (
 )
 from orchestrator.local.compat.codedeploy import (
     patch_codedeploy_alarm_configuration,
+    patch_codedeploy_release_state,
     patch_codedeploy_update_and_delete,
 )
-from orchestrator.local.compat.codepipeline import patch_codepipeline_timestamps
+from orchestrator.local.compat.codepipeline import patch_codepipeline_release_state, patch_codepipeline_timestamps
 from orchestrator.local.compat.connections import patch_codestar_connections
-from orchestrator.local.compat.ecs import patch_ecs_create_service_members
+from orchestrator.local.compat.ecs import (
+    patch_ecs_code_deploy_platform_version,
+    patch_ecs_code_deploy_update_rules,
+    patch_ecs_create_service_members,
+)
+from orchestrator.local.compat.ecs_rollouts import patch_ecs_rollouts
+from orchestrator.local.compat.iam import (
+    patch_iam_action_prefixes,
+    patch_iam_create_role_resource,
+    patch_iam_permissions_boundary_condition,
+    patch_iam_signature_of_bodyless_requests,
+    patch_lambda_function_resources,
+    patch_s3_head_bucket_action,
+    patch_ssm_parameter_resources,
+)
 
 MOTO_VERSION = "5.2.5"
 """The moto every patch was verified against (Pipfile pins the same)."""
@@ -84,7 +150,19 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_codebuild_update_project,
     patch_codebuild_delete_project_by_arn,
     patch_ecs_create_service_members,
+    patch_ecs_code_deploy_update_rules,
+    patch_ecs_code_deploy_platform_version,
     patch_codestar_connections,
+    patch_codepipeline_release_state,
+    patch_codedeploy_release_state,
+    patch_ecs_rollouts,
+    patch_iam_action_prefixes,
+    patch_iam_signature_of_bodyless_requests,
+    patch_s3_head_bucket_action,
+    patch_ssm_parameter_resources,
+    patch_lambda_function_resources,
+    patch_iam_create_role_resource,
+    patch_iam_permissions_boundary_condition,
 )
 
 
