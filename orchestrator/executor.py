@@ -16,6 +16,7 @@ from typing import Any
 from orchestrator.manifest import Stack
 from orchestrator.plan_output import Counts
 from orchestrator.process import interrupted
+from orchestrator.risk import Change, Risk
 from orchestrator.runner import TerraformError
 
 
@@ -40,6 +41,12 @@ class Outcome:
     """Ctrl-C stopped it, or it was skipped because of one."""
     steps: dict[str, float] = field(default_factory=dict)
     """Seconds per step (init, plan, apply, ...), as Progress timed them."""
+    risks: list[Risk] = field(default_factory=list)
+    """What the plan does to traffic, data and access (orchestrator.risk)."""
+    resources: list[Change] = field(default_factory=list)
+    """Every resource the plan changes, with its action."""
+    pending: list[str] = field(default_factory=list)
+    """blue_green: what the service runs only after its next release (orchestrator.pending)."""
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -63,6 +70,9 @@ class Outcome:
             "seconds": round(self.seconds, 1),
             "detail": self.detail,
             "steps": self.steps_json(),
+            "risks": [r.to_json() for r in self.risks],
+            "resources": [c.to_json() for c in self.resources],
+            "pending": self.pending,
         }
         if self.counts is not None:
             data["changes"] = self.counts.as_report()

@@ -5,6 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a stack's state lives (its S3 backend): `key` is the state object, `key.tflock` its lock."""
+
+    bucket: str
+    key: str
+    region: str
+
+    @property
+    def lock_key(self) -> str:
+        return f"{self.key}.tflock"
 
 
 @dataclass(frozen=True)
@@ -14,6 +28,7 @@ class Stack:
     """cdktf.out/stacks/<name>: holds cdk.tf.json."""
     dependencies: tuple[str, ...]
     providers: tuple[str, ...]
+    backend: Backend | None = None
 
     @property
     def config_file(self) -> Path:
@@ -32,5 +47,11 @@ def read_stacks(outdir: Path) -> dict[str, Stack]:
             workdir=workdir,
             dependencies=tuple(entry.get("dependencies", [])),
             providers=tuple(sorted(config.get("provider", {}))),
+            backend=backend_of(config),
         )
     return stacks
+
+
+def backend_of(config: dict[str, Any]) -> Backend | None:
+    s3 = ((config.get("terraform") or {}).get("backend") or {}).get("s3")
+    return Backend(s3["bucket"], s3["key"], s3["region"]) if s3 else None

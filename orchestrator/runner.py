@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from orchestrator import process
 from orchestrator.manifest import Stack
 from orchestrator.plan_output import Counts, change_summary, is_locked, last_error, lock_message, readable
 from orchestrator.targets import Target
-from orchestrator.tfenv import providers_cached, terraform_env
+from orchestrator.tfenv import terraform_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIABLES_FILE = "live.tfvars.json"
@@ -83,6 +84,10 @@ class StackRunner:
             (self.workdir / stale).unlink(missing_ok=True)
         for name, text in files.items():
             (self.workdir / name).write_text(text)
+        # TerraformAssets (a Lambda's zip) live beside the stack's JSON, which names them by relative path.
+        shutil.rmtree(self.workdir / "assets", ignore_errors=True)
+        if (self.stack.config_file.parent / "assets").is_dir():
+            shutil.copytree(self.stack.config_file.parent / "assets", self.workdir / "assets")
         # Init reads the terraform block (backend, providers), module sources and the target's files.
         reads = [
             config.get("terraform"),
@@ -97,11 +102,10 @@ class StackRunner:
         args = ["init", "-input=false", "-reconfigure", "-no-color"]
         if backend:
             args.append("-backend-config=target.tfbackend")
-        # Terraform's plugin cache is not safe for concurrent installs into it: an init that may
-        # install runs alone; inits that only link cached providers run side by side.
-        cached = providers_cached(config, Path(self.ctx.env["TF_PLUGIN_CACHE_DIR"]))
+        # Terraform's plugin cache is not safe for concurrent use ("file exists" when two inits
+        # link or install the same provider at once, seen even with it cached): one init at a time.
         with open(self.ctx.cache_dir / "init.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_SH if cached else fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)
             self._run("init", args)
         marker.write_text(digest)
 
@@ -135,6 +139,9 @@ class StackRunner:
             "apply",
             ["apply", "-input=false", "-no-color", f"-lock-timeout={self.ctx.lock_timeout}", str(self.plan_file)],
         )
+
+    def force_unlock(self, lock_id: str) -> None:
+        self._run("unlock", ["force-unlock", "-force", "-no-color", lock_id])
 
     def outputs(self) -> dict[str, Any]:
         _, out = self._run("output", ["output", "-json", "-no-color"], quiet=True)
@@ -171,7 +178,7 @@ class StackRunner:
         if code not in ok:
             text = "".join(shown or lines) + stderr
             if is_locked(text):
-                raise StateLocked(self.stack.name, step, lock_message(text), log)
+                raise StateLocked(self.stack.name, step, lock_message(text, self.stack.name), log)
             if process.was_interrupted(code) or "Interrupt received" in text:
                 raise TerraformInterrupted(self.stack.name, step, "interrupted", log)
             raise TerraformError(self.stack.name, step, last_error(text), log)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from config import load_project
-from config.schema import Project
+from config.names import RELEASE_STACK
+from config.schema import Environment, Project
 from orchestrator.executor import Outcome, run_stacks
 from orchestrator.live import stack_variables
 from orchestrator.manifest import Stack, read_stacks
@@ -46,6 +47,14 @@ class Session:
     skipped: dict[str, str] = field(default_factory=dict)
     """Stacks the target cannot run -> why (they were not asked for by name)."""
 
+    def environment(self, name: str) -> Environment | None:
+        """The environment a stack deploys, or None for the release and gitlab stacks."""
+        return next((e for e in self.project.environments if e.name == name), None)
+
+    def protected(self, name: str) -> bool:
+        env = self.environment(name)
+        return bool(env and env.protected)
+
     def runner(self, name: str) -> StackRunner:
         return StackRunner(self.stacks[name], self.ctx)
 
@@ -70,18 +79,29 @@ class Session:
         return outcomes
 
 
-def open_session(args: argparse.Namespace, command: str) -> Session:
-    """Synthesize, check the stacks asked for, select what the target can run, prepare the target."""
+def open_session(args: argparse.Namespace, command: str, *, companions: bool = False) -> Session:
+    """Synthesize, check the stacks asked for, select what the target can run, prepare the target.
+
+    `companions`: with stacks named, add the release stack when an environment is among them: its
+    pipeline holds each environment's stage (its deploy action follows the strategy), so deploying
+    an environment keeps that stage current (`deploy staging` after a strategy switch)."""
     progress = Progress()
     synth = synthesize_app(args, progress)
     project = load_project(ROOT, args.environments)
     stacks = read_stacks(synth.outdir)
-    unknown = [s for s in args.stacks if s not in stacks]
+    asked = list(args.stacks)
+    unknown = [s for s in asked if s not in stacks]
     if unknown:
         raise TargetError(f"unknown stack {', '.join(unknown)}; expected one of {', '.join(stacks)}")
+    environments = {e.name for e in project.environments}
+    if companions and RELEASE_STACK in stacks and RELEASE_STACK not in asked:
+        fed = [n for n in asked if n in environments]
+        if fed:
+            asked.append(RELEASE_STACK)
+            progress.say(RELEASE_STACK, "include", f"its pipeline holds the stage of {', '.join(fed)}: deployed too")
     target = make_target(args.target, project)
     selected, skipped = [], {}
-    for name in args.stacks or list(stacks):
+    for name in asked or list(stacks):
         reason = target.deployable(stacks[name].providers)
         if reason and name in args.stacks:
             raise TargetError(f"stack {name} cannot run on the {target.name} target: {reason}")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Any
 
 MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 
@@ -44,16 +42,3 @@ def cli_config(cache_dir: Path) -> Path | None:
         '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
     )
     return rc
-
-
-def providers_cached(config: dict[str, Any], plugins: Path) -> bool:
-    """Whether every provider the stack pins exactly is already in the plugin cache."""
-    for spec in ((config.get("terraform") or {}).get("required_providers") or {}).values():
-        source, version = spec.get("source", ""), spec.get("version", "")
-        parts = source.split("/")
-        address = {1: ["registry.terraform.io", "hashicorp", *parts], 2: ["registry.terraform.io", *parts]}.get(
-            len(parts), parts
-        )
-        if not re.fullmatch(r"\d+\.\d+\.\d+", version) or not plugins.joinpath(*address, version).is_dir():
-            return False
-    return True

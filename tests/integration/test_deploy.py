@@ -116,7 +116,7 @@ def test_concurrent_deploy_of_the_same_stack_is_refused_by_the_lock(deployed, st
     began = time.monotonic()
     second = deployed.run("deploy", "staging", "--auto-approve")
     assert second.returncode == 1
-    assert "staging: plan failed: the state is locked by" in second.stdout + second.stderr
+    assert "staging: plan failed: the state of staging is locked by" in second.stdout + second.stderr
     assert "--lock-timeout" in second.stdout + second.stderr
     assert time.monotonic() - began < 60  # fails fast instead of waiting
 

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.integration import releases
+from tests.integration.releases import codedeploy_release
+
+RELEASES = {"blue to green": "1a2b3c4", "green back to blue": "5d6e7f8"}
+
 ALB_TO_TASKS = 8080
 
 
@@ -132,7 +137,7 @@ def drift(deployed, *stacks: str) -> tuple[int, dict]:
 def test_no_drift_right_after_deploy(deployed):
     code, report = drift(deployed)
     assert code == 0, report
-    assert not report["drifted"] and set(report["stacks"]) == {"staging", "production", "release"}
+    assert not report["drifted"] and set(report["stacks"]) == {"access", "staging", "production", "release"}
     print(f"drift of all stacks: {report['seconds']}s")
 
 
@@ -169,53 +174,16 @@ def test_gitlab_report_counts_the_repairs(deployed, aws, tmp_path):
     deployed.deploy("staging", "production")
 
 
-def simulate_blue_green_release(aws) -> tuple[str, str]:
-    """What CodeDeploy does to the production service, and what autoscaling does to its count.
-
-    Registers a new task-definition revision, moves the service to it behind the target
-    group that is not serving, swaps the production and test listeners, and scales.
-    Returns (new task definition ARN, target group now serving production traffic).
-    """
-    ecs, elb = aws("ecs"), aws("elbv2")
-    service = ecs.describe_services(cluster="acme-web-production", services=["web"])["services"][0]
-    current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
-    keep = (
-        "family",
-        "taskRoleArn",
-        "executionRoleArn",
-        "networkMode",
-        "containerDefinitions",
-        "requiresCompatibilities",
-        "cpu",
-        "memory",
-    )
-    new = ecs.register_task_definition(**{k: current[k] for k in keep})["taskDefinition"]["taskDefinitionArn"]
-    groups = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
-    blue, green = groups["acme-web-production-blue"], groups["acme-web-production-green"]
-    serving = service["loadBalancers"][0]["targetGroupArn"]
-    idle = green if serving == blue else blue
-    ecs.update_service(
-        cluster="acme-web-production",
-        service="web",
-        taskDefinition=new,
-        desiredCount=service["desiredCount"] + 1,
-        loadBalancers=[{"targetGroupArn": idle, "containerName": "web", "containerPort": 8080}],
-    )
-    lb = _alb_arn(aws, "acme-web-production")
-    for listener in elb.describe_listeners(LoadBalancerArn=lb)["Listeners"]:
-        target = serving if listener["Port"] == 8443 else idle
-        elb.modify_listener(
-            ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "TargetGroupArn": target}]
-        )
-    return new, idle
-
-
 @pytest.mark.parametrize("release", ["blue to green", "green back to blue"])
 def test_blue_green_release_is_not_drift(deployed, aws, release: str):
-    new_task_definition, serving = simulate_blue_green_release(aws)
-    service = aws("ecs").describe_services(cluster="acme-web-production", services=["web"])["services"][0]
-    assert service["taskDefinition"] == new_task_definition  # the emulator really changed
-    assert service["loadBalancers"][0]["targetGroupArn"] == serving
+    """CodeDeploy's release (new revision and image, the other target group, swapped listeners) plus
+    autoscaling's count: neither drift nor a planned change, with the emulator as strict as AWS."""
+    released = codedeploy_release(aws, "production", RELEASES[release], scale_by=1)
+    service = releases.service(aws, "production")
+    assert service["taskDefinition"] == released.task_definition  # the emulator really changed
+    assert service["loadBalancers"][0]["targetGroupArn"] == released.serving
     code, report = drift(deployed, "production")
     assert code == 0, json.dumps(report, indent=2)
     assert report["stacks"]["production"]["drifted"] == []
+    plan = deployed.run("plan", "production", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr  # no change planned: nothing AWS would refuse

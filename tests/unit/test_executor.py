@@ -67,7 +67,7 @@ def test_unselected_dependencies_do_not_block():
 
 
 def test_an_interrupted_step_is_flagged_and_exits_130_whatever_its_text():
-    from orchestrator.commands import _exit
+    from orchestrator.commands.report import exit_code as _exit
     from orchestrator.runner import TerraformError, TerraformInterrupted
 
     graph = stacks(staging=(), release=())
@@ -86,6 +86,7 @@ def test_an_interrupted_step_is_flagged_and_exits_130_whatever_its_text():
 
 def test_outcome_json_keeps_the_status_strings_and_adds_steps_to_one_decimal():
     from orchestrator.plan_output import Counts
+    from orchestrator.risk import Risk, RiskKind
 
     outcome = Outcome("staging", "drifted", Counts(1, 0, 0), seconds=3.14, steps={"init": 0.123, "drift": 2.96})
     assert outcome.status is Status.DRIFTED
@@ -96,7 +97,14 @@ def test_outcome_json_keeps_the_status_strings_and_adds_steps_to_one_decimal():
         "detail": "",
         "steps": {"init": 0.1, "drift": 3.0},
         "changes": {"create": 1, "update": 0, "delete": 0},
+        "risks": [],
+        "resources": [],
+        "pending": [],
     }
+    risky = Outcome("production", "ok", risks=[Risk("aws_lb.x", "replace", RiskKind.DISRUPTIVE, "why")])
+    assert risky.to_json()["risks"] == [
+        {"address": "aws_lb.x", "action": "replace", "kind": "disruptive", "reason": "why"}
+    ]
     assert {s.value for s in Status} == {"ok", "failed", "skipped", "drifted"}
 
 

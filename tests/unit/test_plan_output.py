@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.plan_output import Counts, change_summary, is_locked, last_error, lock_message, readable
+from orchestrator.plan_output import (
+    Counts,
+    Lock,
+    change_summary,
+    is_locked,
+    last_error,
+    lock_message,
+    parse_created,
+    readable,
+)
 
 LOCKED = """
 Error: Error acquiring the state lock
@@ -42,9 +53,26 @@ def test_readable_shows_the_message_and_a_diagnostics_detail():
 
 def test_lock_message_names_the_holder_and_what_to_do():
     assert is_locked(LOCKED) and not is_locked("Error: something else")
-    message = lock_message(LOCKED)
-    assert "locked by runner@ci-42 (operation OperationTypeApply" in message
-    assert "lock ID 5d1c7a0e-1111-2222-3333-444455556666" in message and "--lock-timeout" in message
+    message = lock_message(LOCKED, "staging")
+    assert (
+        "the state of staging is locked by runner@ci-42 (OperationTypeApply, since 2026-11-27 10:00:00 UTC" in message
+    )
+    assert re.search(
+        r"since 2026-11-27 10:00:00 UTC, \d+h\d\dm old, lock ID 5d1c7a0e-1111-2222-3333-444455556666", message
+    )
+    assert "`python main.py unlock staging`" in message and "--lock-timeout" in message
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2026-11-27T10:00:00.123456789Z", "2026-11-27 10:00:00.000000000 +0000 UTC", "2026-11-27T11:00:00+01:00"],
+)
+def test_lock_times_as_terraform_writes_and_prints_them(created: str):
+    lock = Lock("staging", "id", "OperationTypeApply", "me@host", parse_created(created))
+    assert lock.created == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert lock.age(datetime(2026, 11, 27, 11, 5, 30, tzinfo=UTC)) == "1h05m old"
+    assert lock.age(datetime(2026, 11, 27, 10, 2, 3, tzinfo=UTC)) == "2m03s old"
+    assert Lock("staging", "id", "op", "me", parse_created("yesterday")).age() == "of unknown age"
 
 
 def test_last_error_joins_distinct_errors_else_the_last_line():

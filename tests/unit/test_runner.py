@@ -11,7 +11,6 @@ from orchestrator.manifest import Stack
 from orchestrator.plan_output import Counts
 from orchestrator.runner import RunContext, StackRunner, TerraformError
 from orchestrator.targets import Target
-from orchestrator.tfenv import providers_cached
 
 
 def runner(tmp_path: Path, project, resources: dict) -> StackRunner:
@@ -60,16 +59,3 @@ def test_a_failed_plan_names_the_error_from_the_json_diagnostics(tmp_path: Path,
     r.init()
     with pytest.raises(TerraformError, match="demo: plan failed: Reference to undeclared resource"):
         r.plan()
-
-
-def test_providers_cached_needs_every_exactly_pinned_provider_in_the_cache(tmp_path: Path):
-    (tmp_path / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0").mkdir(parents=True)
-
-    def pinned(**providers: dict) -> dict:
-        return {"terraform": {"required_providers": providers}}
-
-    assert providers_cached(pinned(aws={"source": "aws", "version": "5.100.0"}), tmp_path)
-    assert providers_cached(pinned(aws={"source": "hashicorp/aws", "version": "5.100.0"}), tmp_path)
-    assert not providers_cached(pinned(aws={"source": "aws", "version": "~> 5.100"}), tmp_path)
-    assert not providers_cached(pinned(gitlab={"source": "gitlabhq/gitlab", "version": "18.6.1"}), tmp_path)
-    assert providers_cached({}, tmp_path)

@@ -1,0 +1,338 @@
+"""Day 2 on the local target: live environments change strategy, ports, network and images, come and go,
+and recover from a killed apply, each in one `deploy`, with a clean plan and clean drift after.
+
+The tests edit a copy of environments/ (`--environments`); the emulator is as strict as AWS
+where this project found moto lenient (orchestrator/local/compat/ecs.py: UpdateService of a
+CODE_DEPLOY service refuses a task definition, network configuration, load balancer or platform
+version). At the end the deployment is returned to the repository's configuration and converged,
+for the tests that share it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from artifacts.parameters import from_ssm_output
+from artifacts.render import render
+from config import load_project
+from tests.integration import releases
+from tests.integration.conftest import ROOT, Deployed
+from tests.integration.releases import codedeploy_release, ecs_action_release, listener_targets
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass
+class Environments:
+    """A copy of environments/ that the tests edit, and the CLI run against it."""
+
+    path: Path
+    deployed: Deployed
+    seconds: dict[str, float]
+
+    def edit(self, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        file = self.path / f"{name}.yaml"
+        data = yaml.safe_load(file.read_text())
+        change(data)
+        file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def run(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        return self.deployed.run(*args, "--environments", str(self.path), timeout=timeout)
+
+    def deploy(self, *stacks: str, allow_risk: bool = False, label: str = "") -> dict[str, Any]:
+        began = time.monotonic()
+        result = self.run("deploy", *stacks, "--auto-approve", "--json", *(["--allow-risk"] if allow_risk else []))
+        assert result.returncode == 0, result.stdout + result.stderr
+        if label:
+            self.seconds[label] = round(time.monotonic() - began, 1)
+        return {s["stack"]: s for s in json.loads(result.stdout)["stacks"]}
+
+    def assert_converged(self) -> None:
+        """The change converged in one deploy: no stack drifted and none plans a change (one drift run tells
+        both: it plans every stack and reports a planned change as drift or as a code change)."""
+        drift = self.run("drift", "--json")
+        assert drift.returncode == 0, drift.stdout + drift.stderr
+        stacks = json.loads(drift.stdout)["stacks"]
+        assert {n: (d["drifted"], d["code_changes"]) for n, d in stacks.items()} == {n: ([], []) for n in stacks}
+
+
+@pytest.fixture(scope="module")
+def envs(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environments]:
+    path = tmp_path_factory.mktemp("environments")
+    shutil.copytree(ROOT / "environments", path, dirs_exist_ok=True)
+    environments = Environments(path, deployed, {})
+    yield environments
+    print(f"day-2 deploy wall times (s): {json.dumps(environments.seconds)}")
+    restored = deployed.run("deploy", "--auto-approve", "--allow-risk")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    clean = deployed.run("plan", "--detailed-exitcode")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def strategy(value: str) -> Callable[[dict[str, Any]], None]:
+    return lambda data: data["deployment"].update(strategy=value)
+
+
+def risks(stack: dict[str, Any], kind: str) -> dict[str, str]:
+    """address -> reason of the stack's risks of this kind."""
+    return {r["address"]: r["reason"] for r in stack["risks"] if r["kind"] == kind}
+
+
+def pipeline_stages(aws) -> dict[str, str]:
+    stages = aws("codepipeline").get_pipeline(name="acme-web-release")["pipeline"]["stages"]
+    return {s["name"]: s["actions"][0]["actionTypeId"]["provider"] for s in stages}
+
+
+def codedeploy_exists(aws, env: str) -> bool:
+    try:
+        aws("codedeploy").get_application(applicationName=f"acme-web-{env}")
+    except ClientError:
+        return False
+    return True
+
+
+def test_staging_switches_to_blue_green_and_back_in_one_deploy_each(envs: Environments, aws):
+    envs.edit("staging", strategy("blue_green"))
+    stacks = envs.deploy("staging", label="staging rolling -> blue_green")
+    assert "release" in stacks  # the pipeline's stage of staging changes with it
+    replaced = risks(stacks["staging"], "disruptive")
+    assert any(a.startswith("aws_ecs_service.") and "serves nothing until" in r for a, r in replaced.items()), replaced
+    envs.assert_converged()
+    service = releases.service(aws, "staging")
+    assert service["deploymentController"]["type"] == "CODE_DEPLOY"
+    assert listener_targets(aws, "staging") == {80: "acme-web-staging-blue", 8443: "acme-web-staging-green"}
+    assert codedeploy_exists(aws, "staging")
+    assert pipeline_stages(aws)["Deploy-Staging"] == "CodeDeployToECS"
+
+    released = codedeploy_release(aws, "staging", "abc1234")
+    assert envs.run("plan", "staging", "--detailed-exitcode").returncode == 0  # a release is not a change
+
+    envs.edit("staging", strategy("rolling"))
+    envs.deploy("staging", label="staging blue_green -> rolling")
+    envs.assert_converged()
+    service = releases.service(aws, "staging")
+    assert service["deploymentController"]["type"] == "ECS"
+    assert listener_targets(aws, "staging") == {80: "acme-web-staging-main"}
+    assert not codedeploy_exists(aws, "staging")
+    assert pipeline_stages(aws)["Deploy-Staging"] == "ECS"
+    assert releases.image_of(aws, service["taskDefinition"]) == released.image  # the release is kept
+
+
+def test_production_switches_to_rolling_and_back_once_the_risk_is_allowed(envs: Environments, aws):
+    codedeploy_release(aws, "production", "bcd2345")  # green serves: Terraform cannot know it
+    assert listener_targets(aws, "production")[80] == "acme-web-production-green"
+    envs.edit("production", strategy("rolling"))
+    refused = envs.run("deploy", "production", "--auto-approve", "--json")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    report = {s["stack"]: s for s in json.loads(refused.stdout)["stacks"]}
+    assert report["production"]["status"] == "failed" and "--allow-risk" in report["production"]["detail"]
+    assert releases.service(aws, "production")["deploymentController"]["type"] == "CODE_DEPLOY"  # nothing applied
+
+    envs.deploy("production", allow_risk=True, label="production blue_green -> rolling")
+    envs.assert_converged()
+    assert releases.service(aws, "production")["deploymentController"]["type"] == "ECS"
+    assert listener_targets(aws, "production") == {80: "acme-web-production-main"}
+    assert not codedeploy_exists(aws, "production")
+    assert pipeline_stages(aws)["Deploy-Production"] == "ECS"
+
+    envs.edit("production", strategy("blue_green"))
+    envs.deploy("production", allow_risk=True, label="production rolling -> blue_green")
+    envs.assert_converged()
+    assert listener_targets(aws, "production") == {80: "acme-web-production-blue", 8443: "acme-web-production-green"}
+    assert pipeline_stages(aws)["Deploy-Production"] == "CodeDeployToECS"
+
+
+def test_a_production_container_port_change_is_disruptive_then_converges(envs: Environments, aws):
+    codedeploy_release(aws, "production", "cde3456")
+    groups_before = {g["TargetGroupArn"] for g in aws("elbv2").describe_target_groups()["TargetGroups"]}
+    envs.edit("production", lambda d: d["service"].update(container_port=8081))
+    plan = envs.run("plan", "production", "--json")
+    assert plan.returncode == 0, plan.stderr
+    disruptive = risks(json.loads(plan.stdout)["stacks"][0], "disruptive")
+    assert sum(a.startswith("aws_lb_target_group.") for a in disruptive) == 2, disruptive
+    assert any(a.startswith("aws_ecs_service.") for a in disruptive)
+    assert all("port cannot change in place" in r for a, r in disruptive.items() if a.startswith("aws_lb_target_group"))
+    refused = envs.run("deploy", "production", "--auto-approve")
+    assert refused.returncode == 1 and "refused" in refused.stderr
+    assert {g["TargetGroupArn"] for g in aws("elbv2").describe_target_groups()["TargetGroups"]} == groups_before
+
+    envs.deploy("production", allow_risk=True, label="production container_port 8080 -> 8081")
+    envs.assert_converged()
+    assert listener_targets(aws, "production") == {80: "acme-web-production-blue", 8443: "acme-web-production-green"}
+    group = aws("codedeploy").get_deployment_group(
+        applicationName="acme-web-production", deploymentGroupName="acme-web-production-web"
+    )["deploymentGroupInfo"]["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+    listeners = {
+        x["ListenerArn"]
+        for x in aws("elbv2").describe_listeners(LoadBalancerArn=releases.alb_arn(aws, "production"))["Listeners"]
+    }
+    assert {*group["prodTrafficRoute"]["listenerArns"], *group["testTrafficRoute"]["listenerArns"]} == listeners
+    assert releases.service(aws, "production")["loadBalancers"][0]["containerPort"] == 8081
+    codedeploy_release(aws, "production", "def4567")  # later releases still swap blue and green
+    assert listener_targets(aws, "production")[80] == "acme-web-production-green"
+    assert envs.run("plan", "production", "--detailed-exitcode").returncode == 0
+
+    envs.edit("production", lambda d: d["service"].update(container_port=8080))
+    envs.deploy("production", allow_risk=True)
+    envs.assert_converged()
+
+
+def test_a_released_image_survives_a_yaml_change_which_staging_then_runs(envs: Environments, aws):
+    released = ecs_action_release(aws, "staging", "feed123")  # exactly as the ECS deploy action does it
+    assert envs.run("plan", "staging", "--detailed-exitcode").returncode == 0
+    envs.edit("staging", lambda d: d["service"]["environment"].update(LOG_LEVEL="trace"))
+    envs.deploy("staging", label="staging env var change")
+    service = releases.service(aws, "staging")
+    definition = aws("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    container = definition["containerDefinitions"][0]
+    assert {"name": "LOG_LEVEL", "value": "trace"} in container["environment"]
+    assert container["image"] == released.image
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    envs.assert_converged()
+    envs.edit("staging", lambda d: d["service"]["environment"].update(LOG_LEVEL="debug"))
+    envs.deploy("staging")
+
+
+def test_a_production_network_change_goes_through_codedeploy_not_update_service(envs: Environments, aws):
+    service_before = releases.service(aws, "production")["networkConfiguration"]["awsvpcConfiguration"]
+    envs.edit("production", lambda d: d["network"].update(tasks_in_public_subnets=True))
+    stacks = envs.deploy("production", allow_risk=True, label="production tasks_in_public_subnets")
+    assert any("network configuration" in p for p in stacks["production"]["pending"]), stacks["production"]
+    # The service was not updated in place (AWS refuses it; so does the strict emulator)...
+    assert releases.service(aws, "production")["networkConfiguration"]["awsvpcConfiguration"] == service_before
+    # ... the next release's appspec carries it instead.
+    parameters = aws("ssm").get_parameters_by_path(Path="/acme-web/", Recursive=True)
+    edited = load_project(ROOT, envs.path)
+    appspec = yaml.safe_load(
+        render(edited, COMMIT, parameters=from_ssm_output(edited, parameters))["production/appspec.yaml"]
+    )
+    network = appspec["Resources"][0]["TargetService"]["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    public = {
+        s["SubnetId"]
+        for s in aws("ec2").describe_subnets(Filters=[{"Name": "tag:tier", "Values": ["public"]}])["Subnets"]
+    }
+    assert network["AssignPublicIp"] == "ENABLED" and set(network["Subnets"]) <= public
+    envs.assert_converged()
+    envs.edit("production", lambda d: d["network"].update(tasks_in_public_subnets=False))
+    envs.deploy("production", allow_risk=True)
+
+
+QA = "acme-web/qa.tfstate"
+
+
+def write_qa(envs: Environments) -> None:
+    """environments/qa.yaml: staging's copy with its own CIDRs, state key and place in the pipeline."""
+    staging = yaml.safe_load((envs.path / "staging.yaml").read_text())
+    qa = json.loads(json.dumps(staging).replace("10.10.", "10.30."))
+    qa["state"]["key"] = QA
+    qa["release"]["order"] = 3
+    qa["tags"] = {"environment": "qa"}
+    (envs.path / "qa.yaml").write_text(yaml.safe_dump(qa))
+
+
+def test_a_new_environment_deploys_with_its_stage_even_after_its_first_apply_is_killed(
+    envs: Environments, aws, deployed: Deployed
+):
+    """A lost CI runner in the middle of a first apply: the lock stays, what it created is not in the state."""
+    write_qa(envs)
+    cli = subprocess.Popen(
+        [sys.executable, "main.py", "deploy", "qa", "--auto-approve", "--environments", str(envs.path)],
+        cwd=ROOT,
+        env=deployed.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        killed = _kill_once_created(aws, cli, Path(deployed.env["DEPLOY_CACHE_DIR"]) / "local" / "qa")
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+    assert killed, "qa's terraform apply never ran"
+
+    plan = envs.run("plan", "qa", "release", "--json")
+    assert "the state of qa is locked by" in plan.stderr and "old, lock ID" in plan.stderr
+    locked = envs.run("deploy", "qa", "--auto-approve")
+    assert locked.returncode == 1 and "python main.py unlock qa" in locked.stdout + locked.stderr
+    assert envs.run("unlock", "qa").returncode == 1  # asks first: no terminal, no --force
+    # The killed CLI was applying the release stack too (qa's pipeline stage): its Terraform dies with it
+    # (its output pipe is gone) or finishes; every lock it left is released the same way.
+    for stack in json.loads(plan.stdout)["locks"]:
+        unlocked = envs.run("unlock", stack, "--force")
+        assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
+    assert "qa" in json.loads(plan.stdout)["locks"]
+
+    began = time.monotonic()
+    recovered = envs.run("deploy", "qa", "--auto-approve")
+    envs.seconds["qa added, after its killed first apply"] = round(time.monotonic() - began, 1)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "aws_iam_role.ecs_task-role" in recovered.stderr and "importing it" in recovered.stderr
+    envs.assert_converged()
+    assert len(aws("ec2").describe_vpcs(Filters=[{"Name": "tag:stack", "Values": ["qa"]}])["Vpcs"]) == 1
+    assert list(pipeline_stages(aws))[-1] == "Deploy-Qa" and pipeline_stages(aws)["Deploy-Qa"] == "ECS"
+
+
+def test_a_removed_environment_is_named_by_plan_and_destroyed_as_an_orphan(envs: Environments, aws):
+    if not (envs.path / "qa.yaml").is_file():  # run alone: add qa first
+        write_qa(envs)
+        envs.deploy("qa")
+    (envs.path / "qa.yaml").unlink()
+    plan = envs.run("plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    orphans = json.loads(plan.stdout)["orphans"]
+    assert [(o["stack"], o["key"], o["remedy"]) for o in orphans] == [
+        ("qa", QA, "python main.py destroy qa --orphaned")
+    ]
+    assert "qa: state s3://" in plan.stderr and "destroy qa --orphaned" in plan.stderr
+    resources = orphans[0]["resources"]
+    destroyed = envs.run("destroy", "qa", "--orphaned", "--auto-approve", "--json")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert json.loads(destroyed.stdout)["stacks"][0]["changes"]["delete"] == resources
+    assert not aws("ec2").describe_vpcs(Filters=[{"Name": "tag:stack", "Values": ["qa"]}])["Vpcs"]
+    envs.deploy("release")
+    assert "Deploy-Qa" not in pipeline_stages(aws)
+    after = envs.run("plan", "--json")
+    assert json.loads(after.stdout)["orphans"] == []
+
+
+def _kill_once_created(aws, cli: subprocess.Popen, workdir: Path, timeout: float = 300) -> int | None:
+    """SIGKILL the Terraform applying in `workdir` (and the CLI) once it has created qa's task role: what
+    it created since its last state write is then in the cloud and not in the state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and cli.poll() is None:
+        try:
+            aws("iam").get_role(RoleName="acme-web-qa-task")
+        except ClientError:
+            time.sleep(0.5)
+            continue
+        found = subprocess.run(["pgrep", "-f", "terraform apply"], capture_output=True, text=True).stdout.split()
+        mine = [int(pid) for pid in found if Path(f"/proc/{pid}/cwd").resolve() == workdir.resolve()]
+        for pid in mine:
+            os.kill(pid, signal.SIGKILL)
+        os.killpg(cli.pid, signal.SIGKILL)
+        _wait_for_other_applies(workdir.parent)  # the release stack's, which the killed CLI had started too
+        return mine[0] if mine else None
+    return None
+
+
+def _wait_for_other_applies(cache: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", "terraform apply"], capture_output=True, text=True).stdout.split()
+        if not [pid for pid in found if Path(f"/proc/{pid}/cwd").resolve().is_relative_to(cache.resolve())]:
+            return
+        time.sleep(1)
