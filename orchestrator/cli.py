@@ -14,6 +14,7 @@ from pathlib import Path
 import cost.cli
 from config import ConfigError
 from orchestrator import commands, process
+from orchestrator.release import cli as release_cli
 from orchestrator.synth import SynthError
 from orchestrator.targets import TargetError, default_target_name
 
@@ -34,19 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="stream Terraform's output (always kept in the run's log files)"
     )
 
-    tf = argparse.ArgumentParser(add_help=False, parents=[common])
-    tf.add_argument(
-        "stacks", nargs="*", metavar="STACK", help="stacks to act on (default: every stack the target can deploy)"
-    )
-    tf.add_argument(
+    on_target = argparse.ArgumentParser(add_help=False, parents=[common])
+    on_target.add_argument(
         "--target",
         choices=["local", "aws"],
         default=default_target_name(),
         help="local: the embedded AWS emulator (default; env DEPLOY_TARGET); aws: real AWS",
     )
-    tf.add_argument("--lock-timeout", default="0s", help="how long to wait for a state lock (default 0s: fail fast)")
-    tf.add_argument("--parallelism", type=int, default=4, help="stacks run at once (default 4)")
-    tf.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    on_target.add_argument(
+        "--lock-timeout", default="0s", help="how long to wait for a state lock (default 0s: fail fast)"
+    )
+    on_target.add_argument("--parallelism", type=int, default=4, help="stacks run at once (default 4)")
+    on_target.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    tf = argparse.ArgumentParser(add_help=False, parents=[on_target])
+    tf.add_argument(
+        "stacks", nargs="*", metavar="STACK", help="stacks to act on (default: every stack the target can deploy)"
+    )
 
     p = sub.add_parser("synth", parents=[common], help="synthesize every stack into cdktf.out (cached by input hash)")
     p.add_argument("--force", action="store_true", help="ignore the cache")
@@ -61,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", type=Path, help="write the GitLab terraform report {create, update, delete} to this file"
     )
     p.add_argument("--plan-dir", type=Path, help="copy each stack's plan file and its text rendering here")
+    p.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="plan only the stacks whose synthesized JSON differs from git REF's synthesis (e.g. the MR's base)",
+    )
+    p.add_argument("--summary", type=Path, metavar="FILE", help="write the Markdown plan summary (risks first) here")
     p.set_defaults(func=commands.plan)
 
     p = sub.add_parser(
@@ -69,11 +79,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="bootstrap the state, plan, then apply in dependency order (--auto-approve: each stack as soon as its plan is ready)",
     )
     p.add_argument("--auto-approve", action="store_true", help="apply without asking (pipelines)")
+    p.add_argument(
+        "--allow-risk",
+        action="store_true",
+        help="apply disruptive, destructive or broadening changes to a protected environment (they are listed)",
+    )
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="import what exists in the cloud but not in the state before planning (after a lost apply; "
+        "`unlock` asks for it by itself)",
+    )
     p.set_defaults(func=commands.deploy)
 
     p = sub.add_parser("destroy", parents=[tf], help="destroy stacks, dependants first")
     p.add_argument("--auto-approve", action="store_true", help="destroy without asking")
+    p.add_argument(
+        "--orphaned",
+        action="store_true",
+        help="destroy STACK from its state alone: a state no stack synthesizes any more (`plan` names them)",
+    )
     p.set_defaults(func=commands.destroy)
+
+    p = sub.add_parser("unlock", parents=[on_target], help="release a stale state lock (asks first); marks recovery")
+    p.add_argument("stack", metavar="STACK", help="the stack whose state lock to release")
+    p.add_argument("--force", action="store_true", help="release it without asking")
+    p.set_defaults(func=commands.unlock, stacks=[])
 
     p = sub.add_parser("output", parents=[tf], help="print the stacks' outputs")
     p.set_defaults(func=commands.output)
@@ -97,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cost.cli.add_arguments(p)
     p.set_defaults(func=cost.cli.run)
+
+    release_cli.add_parser(sub)  # python main.py release status|start|approve|reject|rollback|wait|verify
 
     p = sub.add_parser("schema", help="print the JSON Schema of environments/*.yaml and project.yaml")
     p.add_argument("--out", type=Path, help="write into this directory instead of printing")

@@ -9,6 +9,7 @@ tree) into its own cdktf.out, cached like the checkout's. Only the newest KEEP t
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -86,3 +87,22 @@ def _prune(cache: Path, keep: Path) -> None:
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, stdin=subprocess.DEVNULL)
+
+
+def unchanged_stacks(names: list[str], outdir: Path, ref_outdir: Path) -> list[str]:
+    """The stacks whose synthesized JSON is the same in both outdirs (cdktf's `//` metadata aside):
+    a merge request that leaves a stack's JSON as it was cannot change what its plan does."""
+
+    def config(root: Path, name: str) -> object:
+        path = root / "stacks" / name / "cdk.tf.json"
+        return _without_metadata(json.loads(path.read_text())) if path.is_file() else None
+
+    return [n for n in names if (found := config(ref_outdir, n)) is not None and found == config(outdir, n)]
+
+
+def _without_metadata(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_metadata(v) for k, v in value.items() if k != "//"}
+    if isinstance(value, list):
+        return [_without_metadata(v) for v in value]
+    return value

@@ -12,9 +12,10 @@ emulator), JSII_RUNTIME_PACKAGE_CACHE_ROOT and CHECKOV (this machine's).
 
 Sequence (module fixtures, so any selection keeps it): converge the deployment, scheduled
 pipeline -> drift passes; change a log group's retention out of band -> the drift job fails
-and keeps its report; merge request pipeline -> every plan job passes and reports exactly
-what a direct `python main.py plan` finds (staging: the retention update). The retention is
-restored at the end.
+and keeps its report; a merge request commit that changes staging's YAML (a second task, a new
+port) -> the plan job plans staging alone (`--changed-since` the base commit), reports exactly what
+a direct `python main.py plan` finds, and writes plan-summary.md with the risks first and the cost
+change; mr-note says it has no token. The retention and the snapshot are restored at the end.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.conftest import AWS_STACKS
 
@@ -90,6 +93,17 @@ class PipelineRun:
         return found[0]
 
 
+@dataclass
+class Pipeline:
+    """`pipeline(variables, *jobs)` runs gitlab-ci-local in `repo` (no jobs: the whole pipeline those variables make)."""
+
+    repo: Path
+    run: Callable[..., PipelineRun]
+
+    def __call__(self, variables: dict[str, str], *jobs: str) -> PipelineRun:
+        return self.run(variables, *jobs)
+
+
 def snapshot(dst: Path) -> Path:
     """The work tree as a commit would hold it, as a git repository on a feature branch."""
     files = (
@@ -120,7 +134,7 @@ def snapshot(dst: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory, deployed):
-    """pipeline(variables, *jobs) -> PipelineRun; no jobs: the whole pipeline those variables make."""
+    """The snapshot repository and gitlab-ci-local in it (Pipeline)."""
     repo = snapshot(tmp_path_factory.mktemp("gcl-repo"))
     home = tmp_path_factory.mktemp("gcl-home")  # not the developer's ~/.gitlab-ci-local/variables.yml
     executable = gitlab_ci_local()
@@ -166,7 +180,7 @@ def pipeline(tmp_path_factory, deployed):
         )
         return run_
 
-    return run
+    return Pipeline(repo, run)
 
 
 @pytest.fixture(scope="module")
@@ -198,19 +212,39 @@ def drift_run(out_of_band_change, pipeline) -> PipelineRun:
     return pipeline(SCHEDULE, "drift")
 
 
+BRANCH_CHANGE = {"desired_count": 2, "max_count": 2, "container_port": 8081}
+"""What the merge request changes in staging.yaml: a cost (a second task) and a risk (new target group)."""
+
+
 @pytest.fixture(scope="module")
-def mr_run(out_of_band_change, drift_run, pipeline) -> PipelineRun:
-    """The merge request pipeline's plan path: install -> synth -> checkov, plan x3 (--needs).
+def mr_base(drift_run, pipeline) -> Iterator[str]:
+    """The merge request: one commit on the snapshot that changes staging's YAML only; returns its base."""
+    repo = pipeline.repo
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    staging = repo / "environments" / "staging.yaml"
+    data = yaml.safe_load(staging.read_text())
+    data["service"].update(min_count=1, **BRANCH_CHANGE)
+    staging.write_text(yaml.safe_dump(data))
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "commit", "-qam", "staging: two tasks on 8081"], cwd=repo, check=True, capture_output=True)
+    yield base.strip()
+    subprocess.run(["git", "reset", "-q", "--hard", base.strip()], cwd=repo, check=True)  # later runs: the snapshot
+
+
+@pytest.fixture(scope="module")
+def mr_run(out_of_band_change, mr_base, pipeline) -> PipelineRun:
+    """The merge request pipeline's plan path: install -> synth -> checkov, plan -> mr-note (--needs).
     GITLAB_CI_LOCAL_FULL=1 runs the whole pipeline, unit-tests job (the unit suite, again) included."""
+    variables = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": mr_base}
     if os.environ.get("GITLAB_CI_LOCAL_FULL") == "1":
-        return pipeline(MR)
-    return pipeline(MR, "checkov", "plan", "--needs")
+        return pipeline(variables)
+    return pipeline(variables, "checkov", "plan", "mr-note", "--needs")
 
 
 @pytest.fixture(scope="module")
-def direct_plan(mr_run, deployed) -> dict[str, dict[str, int]]:
-    """stack -> counts of `python main.py plan STACK --json`, run outside the pipeline."""
-    result = deployed.run("plan", *AWS_STACKS, "--json")
+def direct_plan(mr_run, deployed, pipeline) -> dict[str, dict[str, int]]:
+    """stack -> counts of `python main.py plan STACK --json` of the branch's YAML, run outside the pipeline."""
+    result = deployed.run("plan", *AWS_STACKS, "--json", "--environments", str(pipeline.repo / "environments"))
     assert result.returncode == 0, result.stdout + result.stderr
     return {s["stack"]: s["changes"] for s in json.loads(result.stdout)["stacks"]}
 
@@ -252,37 +286,47 @@ def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run
 
 def test_merge_request_pipeline_passes(mr_run: PipelineRun):
     assert mr_run.result.returncode == 0, mr_run.output[-5000:]
-    expected = {"install", "synth", "checkov", *(f"plan: [{s}]" for s in AWS_STACKS)}
+    expected = {"install", "synth", "checkov", "plan", "mr-note"}
     if os.environ.get("GITLAB_CI_LOCAL_FULL") == "1":
         expected.add("unit-tests")
     assert mr_run.status() == dict.fromkeys(expected, "PASS")
     print(f"merge request pipeline, local wall time: {mr_run.seconds:.1f}s")
 
 
-def test_plans_use_the_synth_artifact(mr_run: PipelineRun):
+def test_the_plan_uses_the_synth_artifact(mr_run: PipelineRun):
     assert "synthesized cdktf.out" in mr_run.job_log("synth")
-    for stack in AWS_STACKS:
-        log = mr_run.job_log(f"plan: [{stack}]")
-        assert "imported artifacts" in log
-        assert "reused (inputs unchanged)" in log, f"plan {stack} synthesized again instead of using synth's cdktf.out"
-        assert "aws-oidc: DEPLOY_TARGET=local" in log
+    log = mr_run.job_log("plan")
+    assert "imported artifacts" in log
+    assert "reused (inputs unchanged)" in log, "plan synthesized the branch again instead of using synth's cdktf.out"
+    assert "aws-oidc: DEPLOY_TARGET=local" in log
 
 
-def test_plan_reports_match_a_direct_plan(mr_run: PipelineRun, direct_plan: dict[str, dict[str, int]]):
-    assert direct_plan["staging"]["update"] >= 1, "the out-of-band retention change must show in staging's plan"
-    for stack in AWS_STACKS:
-        report = json.loads(mr_run.artifact(f"plan-{stack}.json").read_text())
-        assert report == direct_plan[stack], stack
-        text = mr_run.artifact(f"plans/{stack}.txt").read_text()
-        if any(report.values()):
-            assert (
-                f"Plan: {report['create']} to add, {report['update']} to change, {report['delete']} to destroy" in text
-            )
-        else:
-            assert "No changes" in text
-        assert mr_run.artifact(f"plans/{stack}.tfplan").stat().st_size > 0
-    staging = mr_run.artifact("plans/staging.txt").read_text()
-    assert "retention_in_days" in staging and LOG_GROUP in staging
+def test_a_merge_request_that_touches_only_stagings_yaml_plans_staging_alone(
+    mr_run: PipelineRun, direct_plan: dict[str, dict[str, int]]
+):
+    assert json.loads(mr_run.artifact("plan.json").read_text()) == direct_plan["staging"]
+    assert sorted(p.name for p in mr_run.artifact("plans/staging.tfplan").parent.iterdir()) == [
+        "staging.tfplan",
+        "staging.txt",
+    ]
+    log = mr_run.job_log("plan")
+    for stack in ("access", "production", "release"):
+        assert re.search(rf"{stack} +skip +synthesized as at [0-9a-f]{{40}}: nothing to plan", log), stack
+    text = mr_run.artifact("plans/staging.txt").read_text()
+    assert "retention_in_days" in text and LOG_GROUP in text  # the out-of-band change shows in the plan too
+
+
+def test_the_summary_puts_the_risks_first_and_shows_the_cost_change(mr_run: PipelineRun):
+    summary = mr_run.artifact("plan-summary.md").read_text()
+    assert summary.startswith("<!-- acme-web: plan summary -->\n## Terraform plan: 1 stack(s) change")
+    risks, changes = summary.index("**disruptive** replace `aws_lb_target_group."), summary.index("Changes</summary>")
+    assert summary.index("### `staging`") < risks < changes < summary.index("Full plan</summary>")
+    assert "`access` (synthesized as at" in summary and "### `production`" not in summary  # no noise
+    cost = summary[summary.index("#### Monthly AWS cost") :]
+    assert re.search(r"- staging \+\$\d+\.\d\d/mo \(service\.desired_count 1 -> 2", cost), cost
+    assert "mr-note: no PLAN_NOTE_TOKEN in this pipeline: the summary stays the job's artifact" in mr_run.job_log(
+        "mr-note"
+    )
 
 
 # --- OIDC: the token exchange against the emulator's STS ---------------------------------------------
@@ -325,10 +369,10 @@ def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
 def test_main_pipeline_deploys_in_order_through_the_manual_gate(converged, mr_run, pipeline):
     run = pipeline(MAIN_PUSH, "--manual", "deploy:production")
     assert run.result.returncode == 0, run.output[-5000:]
-    jobs = ["install", "unit-tests", "synth", "checkov", "deploy:staging", "deploy:production", "deploy:release"]
+    jobs = ["install", "lint", "unit-tests", "synth", "checkov", "deploy:staging", "deploy:production"]
     assert run.status() == dict.fromkeys(jobs, "PASS")
     started = [
         line.split(" starting ")[0].strip() for line in run.result.stdout.splitlines() if " starting shell " in line
     ]
-    assert started.index("deploy:staging") < started.index("deploy:production")
-    assert started.index("checkov") < started.index("deploy:release")
+    assert started.index("checkov") < started.index("deploy:staging") < started.index("deploy:production")
+    assert "release      include" in run.job_log("deploy:staging")  # the release stack goes with staging

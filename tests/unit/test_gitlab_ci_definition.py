@@ -21,7 +21,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CI_FILE = ROOT / ".gitlab-ci.yml"
-AWS_STACKS = ["staging", "production", "release"]
+AWS_STACKS = ["access", "staging", "production", "release"]
+DEPLOYED_BY_CI = ["staging", "production"]
+"""Each also deploys release (it holds their pipeline stages); not access: the deploy role may not write its
+IAM (an administrator applies it)."""
 
 MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": "", "CI_MERGE_REQUEST_IID": "7"}
 MAIN_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
@@ -102,25 +105,23 @@ def test_schema_valid():
 
 def test_merge_request_pipeline(scratch_repo: Path):
     jobs = jobs_of(scratch_repo, MR)
-    plans = [f"plan: [{s}]" for s in AWS_STACKS]
-    assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", *plans])
+    assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", "plan", "mr-note"])
     assert needs(jobs["synth"]) == {"install"}
     assert needs(jobs["checkov"]) == {"synth"}
-    for plan in plans:  # plans start as soon as synth is done: tests and the scan run beside them
-        assert needs(jobs[plan]) == {"synth"}
-        assert jobs[plan]["when"] == "on_success"
+    assert needs(jobs["plan"]) == {"synth"}  # plans start as soon as synth is done: tests and the scan run beside
+    assert jobs["plan"]["when"] == "on_success"
+    assert needs(jobs["mr-note"]) == {"plan"}
 
 
 def test_main_pipeline_deploys_in_dependency_order(scratch_repo: Path):
     jobs = jobs_of(scratch_repo, MAIN_PUSH)
-    deploys = ["deploy:staging", "deploy:production", "deploy:release"]
+    deploys = ["deploy:staging", "deploy:production"]  # each deploys the release stack too (its pipeline stage)
     assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", *deploys])
     assert needs(jobs["deploy:staging"]) == {"synth", "lint", "unit-tests", "checkov"}
     assert jobs["deploy:staging"]["when"] == "on_success"
     assert needs(jobs["deploy:production"]) == {"synth", "deploy:staging"}
     assert jobs["deploy:production"]["when"] == "manual"
     assert not jobs["deploy:production"]["allow_failure"], "a manual gate must block the pipeline"
-    assert needs(jobs["deploy:release"]) == {"synth", "lint", "unit-tests", "checkov"}  # independent stacks
 
 
 @pytest.mark.parametrize(
@@ -146,16 +147,23 @@ def test_no_pipeline(scratch_repo: Path, variables: dict[str, str]):
     assert jobs_of(scratch_repo, variables) == {}
 
 
-def test_plan_jobs_publish_private_reports(preview: dict):
+def test_the_plan_job_plans_what_changed_and_publishes_private_reports(preview: dict):
     plan = preview["plan"]
-    assert plan["parallel"]["matrix"] == [{"STACK": AWS_STACKS}]
+    assert "parallel" not in plan  # no fixed matrix: --changed-since picks the stacks
     artifacts = plan["artifacts"]
     assert artifacts.get("access") == "developer" or artifacts.get("public") is False
-    assert artifacts["reports"]["terraform"] == "plan-$STACK.json"
-    assert "plan-$STACK.json" in artifacts["paths"] and "plans/" in artifacts["paths"]
-    script = " ".join(plan["script"])
-    assert '--report "plan-$STACK.json"' in script and "--plan-dir plans" in script
-    assert plan["variables"]["OIDC_ROLE_ARN"] == "$AWS_PLAN_ROLE_ARN"
+    assert artifacts["reports"]["terraform"] == "plan.json"
+    assert {"plan.json", "plans/", "plan-summary.md", "cost.md"} <= set(artifacts["paths"])
+    script = plan["script"]
+    assert script[0].startswith(
+        'python main.py plan --changed-since "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --report plan.json'
+    )
+    assert "--plan-dir plans --summary plan-summary.md" in script[0]
+    assert 'python main.py cost --against "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --markdown cost.md' in script
+    assert "cat cost.md >> plan-summary.md" in script  # the cost change is part of the summary
+    assert plan["variables"]["OIDC_ROLE_ARN"] == "$AWS_PLAN_ROLE_ARN" and plan["variables"]["GIT_DEPTH"] == "0"
+    assert preview["mr-note"]["script"] == ["python3 ci/mr_note.py plan-summary.md"]
+    assert "id_tokens" not in preview["mr-note"]  # it needs no AWS
 
 
 def test_lint_job_runs_the_make_lint_gate(preview: dict):
@@ -165,7 +173,7 @@ def test_lint_job_runs_the_make_lint_gate(preview: dict):
 
 
 def test_merge_request_jobs_are_interruptible(preview: dict):
-    for name in ("install", "lint", "unit-tests", "synth", "checkov", "plan"):
+    for name in ("install", "lint", "unit-tests", "synth", "checkov", "plan", "mr-note"):
         assert preview[name]["interruptible"] is True, name
 
 
@@ -175,7 +183,6 @@ def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
         "drift": "$AWS_PLAN_ROLE_ARN",
         "deploy:staging": "$AWS_DEPLOY_ROLE_ARN",
         "deploy:production": "$AWS_DEPLOY_ROLE_ARN",
-        "deploy:release": "$AWS_DEPLOY_ROLE_ARN",
     }
     for name, role in roles.items():
         job = preview[name]
@@ -188,14 +195,18 @@ def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
 
 
 def test_deploy_jobs_are_serialized_and_bound_to_environments(preview: dict):
-    deploys = {name: preview[name] for name in ("deploy:staging", "deploy:production", "deploy:release")}
+    deploys = {name: preview[name] for name in ("deploy:staging", "deploy:production")}
     groups = [job["resource_group"] for job in deploys.values()]
     assert len(set(groups)) == len(groups), "one resource_group per stack"
     assert all(job["interruptible"] is False for job in deploys.values())
     assert deploys["deploy:staging"]["environment"]["name"] == "staging"
     assert deploys["deploy:production"]["environment"]["name"] == "production"
-    assert [job["variables"]["STACK"] for job in deploys.values()] == AWS_STACKS
+    assert [job["variables"]["STACK"] for job in deploys.values()] == DEPLOYED_BY_CI
+    assert "deploy:access" not in preview and "python main.py deploy access --target aws" in CI_FILE.read_text()
     assert all('python main.py deploy "$STACK" --auto-approve' in " ".join(job["script"]) for job in deploys.values())
+    assert all(
+        '[ "${ALLOW_RISK:-}" = true ] && echo --allow-risk' in " ".join(job["script"]) for job in deploys.values()
+    )
 
 
 def test_drift_job_fails_on_drift_and_keeps_its_report(preview: dict):
@@ -211,7 +222,7 @@ def test_drift_job_fails_on_drift_and_keeps_its_report(preview: dict):
 
 def test_synth_once_and_pass_it_on(preview: dict):
     assert preview["synth"]["artifacts"]["paths"] == ["cdktf.out/"]
-    for name in ("checkov", "plan", "drift", "deploy:staging", "deploy:production", "deploy:release"):
+    for name in ("checkov", "plan", "drift", "deploy:staging", "deploy:production"):
         assert "synth" in needs(preview[name]), name
     assert "--config-file .checkov.yaml -d cdktf.out/stacks" in " ".join(preview["checkov"]["script"])
 

@@ -19,7 +19,7 @@ from cost.__main__ import main
 from cost.diff import diff
 from cost.estimate import estimate
 from cost.resources import load_stacks
-from orchestrator.refs import CACHE, RefError, materialize, resolve, synthesize_ref
+from orchestrator.refs import CACHE, RefError, materialize, resolve, synthesize_ref, unchanged_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE = "service.desired_count 1 -> 2, service.min_count 1 -> 2, service.max_count 1 -> 2"
@@ -74,7 +74,10 @@ def test_each_ref_synthesizes_with_its_own_code_and_yaml(repo: Path):
         before_project.environment("staging").service.desired_count,
         after_project.environment("staging").service.desired_count,
     ) == (1, 2)
-    release = lambda d: str(load_stacks(d)["release"]["resource"]["aws_ecr_lifecycle_policy"])  # noqa: E731
+
+    def release(outdir: Path) -> str:
+        return str(load_stacks(outdir)["release"]["resource"]["aws_ecr_lifecycle_policy"])
+
     assert "Keep the last 100 images" in release(before_dir) and "Keep the last 50 images" in release(after_dir)
 
     change = diff(estimate(load_stacks(before_dir), before_project), estimate(load_stacks(after_dir), after_project))
@@ -102,3 +105,11 @@ def test_cost_against_a_ref_writes_the_merge_request_section(
     assert main(["--environments", str(repo / "environments"), "--against", "HEAD", "--json"]) == 0
     against = json.loads(capsys.readouterr().out)["against"]
     assert "staging" not in against["stacks"]  # the same YAML on both sides
+
+
+def test_only_the_stacks_whose_synthesis_changed_are_planned(repo: Path):
+    """What `plan --changed-since` leaves out: the YAML change touched staging, the modules change the release."""
+    _, before_dir = synthesize_ref("HEAD~1", repo)
+    _, after_dir = synthesize_ref("HEAD", repo)
+    names = ["staging", "production", "release", "gitlab", "qa"]
+    assert unchanged_stacks(names, after_dir, before_dir) == ["production", "gitlab"]  # qa: not at HEAD~1
