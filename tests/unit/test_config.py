@@ -199,3 +199,16 @@ def test_cli_reports_a_failed_synthesis_and_writes_nothing(tmp_path: Path):
     assert result.stderr.startswith("error: synthesis failed: FileNotFoundError:"), result.stderr
     assert "'node'" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists() and not list(tmp_path.glob(".out-*"))
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_a_region_of_another_partition_is_refused_naming_it(tree: Path, region: str, partition: str):
+    """ARNs are built for the commercial partition (config.names.arn): a GovCloud or China region would deploy
+    with wrong ARNs, so the schema says so instead."""
+    edit(tree / "environments" / "staging.yaml", lambda d: d["aws"].update(region=region))
+    (found,) = [p for p in problems(tree) if "aws.region" in p]
+    expected = (
+        f"aws.region: {region} is in the {partition} partition; expected a region of the commercial partition "
+        "(aws), the only one whose ARNs this project builds"
+    )
+    assert found.endswith(expected), found
