@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from orchestrator.live import stack_variables
 from orchestrator.manifest import Stack, read_stacks
 from orchestrator.plan_output import Counts
 from orchestrator.progress import Progress
-from orchestrator.runner import RunContext, StackRunner
+from orchestrator.runner import RunContext, StackRunner, TerraformError
 from orchestrator.synth import SynthResult, synthesize
 from orchestrator.targets import Target, TargetError, make_target
 
@@ -46,6 +47,8 @@ class Session:
     parallelism: int = 4
     skipped: dict[str, str] = field(default_factory=dict)
     """Stacks the target cannot run -> why (they were not asked for by name)."""
+    initialized: dict[str, TerraformError | None] = field(default_factory=dict)
+    """Stacks initialized in this run -> their init's error, if it failed."""
 
     def environment(self, name: str) -> Environment | None:
         """The environment a stack deploys, or None for the release and gitlab stacks."""
@@ -58,19 +61,40 @@ class Session:
     def runner(self, name: str) -> StackRunner:
         return StackRunner(self.stacks[name], self.ctx)
 
+    def init(self, name: str) -> None:
+        """`terraform init` of one stack (a progress step), once per run; a failure is raised again on each call."""
+        if name not in self.initialized:
+            try:
+                with self.progress.step(name, "init"):
+                    self.runner(name).init()
+                self.initialized[name] = None
+            except TerraformError as exc:
+                self.initialized[name] = exc
+        error = self.initialized[name]
+        if error is not None:
+            raise error
+
     def init_and_plan(self, name: str, *, destroy: bool = False, step: str = "plan", lock: bool = True) -> Counts:
         """`terraform init` (when needed) and `plan` of one stack, each a progress step; `step` names the plan's.
 
         `lock=False` for plans that only read (plan, drift): they never write state, so they neither
         take the lock nor need the right to (the CI plan role has no S3 write at all)."""
-        runner = self.runner(name)
-        with self.progress.step(name, "init"):
-            runner.init()
+        self.init(name)
         with self.progress.step(name, step):
-            return runner.plan(destroy=destroy, variables=stack_variables(self.target, self.project, name), lock=lock)
+            return self.runner(name).plan(
+                destroy=destroy, variables=stack_variables(self.target, self.project, name), lock=lock
+            )
 
     def run(self, work: Callable[[str], Outcome], *, ordered: bool = True, reverse: bool = False) -> dict[str, Outcome]:
-        """`work` for every selected stack (see executor.run_stacks); each outcome gets its steps' seconds."""
+        """`work` for every selected stack (see executor.run_stacks); each outcome gets its steps' seconds.
+
+        Every stack is initialized first, one at a time: the first init of a work directory reinstalls
+        the provider into the shared plugin cache (remove, then link), and a plan running meanwhile in
+        another stack fails with "no package ... cached in .terraform/providers" (seen in CI). A stack
+        whose init failed fails in `work` with that error; the others run."""
+        for name in self.selected:
+            with contextlib.suppress(TerraformError):
+                self.init(name)
         outcomes = run_stacks(
             self.selected, self.stacks, work, ordered=ordered, reverse=reverse, parallelism=self.parallelism
         )

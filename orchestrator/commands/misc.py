@@ -28,9 +28,8 @@ def output(args: argparse.Namespace) -> int:
     s = open_session(args, "output")
 
     def work(name: str) -> Outcome:
-        runner = s.runner(name)
-        runner.init()
-        return Outcome(name, Status.OK, detail=json.dumps(runner.outputs()))
+        s.init(name)
+        return Outcome(name, Status.OK, detail=json.dumps(s.runner(name).outputs()))
 
     outcomes = s.run(work, ordered=False)
     values = {n: json.loads(o.detail) for n, o in outcomes.items() if o.ok}

@@ -35,9 +35,8 @@ def unlock(args: argparse.Namespace) -> int:
         exact="yes",
     ):
         return 1
-    runner = s.runner(args.stack)
-    runner.init()
-    runner.force_unlock(lock.id)
+    s.init(args.stack)
+    s.runner(args.stack).force_unlock(lock.id)
     mark_recovery(s, args.stack)
     adopt = f"the next `python main.py deploy {args.stack}` adopts what the interrupted apply created"
     print(f"{args.stack}: released lock {lock.id}; {adopt}")
