@@ -10,6 +10,7 @@ for the tests that share it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -249,6 +250,15 @@ def test_a_new_environment_deploys_with_its_stage_even_after_its_first_apply_is_
 ):
     """A lost CI runner in the middle of a first apply: the lock stays, what it created is not in the state."""
     write_qa(envs)
+    cache = Path(deployed.env["DEPLOY_CACHE_DIR"]) / "local"
+    try:
+        _kill_apply_then_recover(envs, aws, deployed, cache)
+    except BaseException:
+        _release_locks(envs, cache)  # the tests after this one share the deployment: leave no lock behind
+        raise
+
+
+def _kill_apply_then_recover(envs: Environments, aws, deployed: Deployed, cache: Path) -> None:
     cli = subprocess.Popen(
         [sys.executable, "main.py", "deploy", "qa", "--auto-approve", "--environments", str(envs.path)],
         cwd=ROOT,
@@ -258,7 +268,7 @@ def test_a_new_environment_deploys_with_its_stage_even_after_its_first_apply_is_
         start_new_session=True,
     )
     try:
-        killed = _kill_once_created(aws, cli, Path(deployed.env["DEPLOY_CACHE_DIR"]) / "local" / "qa")
+        killed = _kill_once_created(aws, cli, cache / "qa")
     finally:
         if cli.poll() is None:
             os.killpg(cli.pid, signal.SIGKILL)
@@ -319,20 +329,40 @@ def _kill_once_created(aws, cli: subprocess.Popen, workdir: Path, timeout: float
         except ClientError:
             time.sleep(0.5)
             continue
-        found = subprocess.run(["pgrep", "-f", "terraform apply"], capture_output=True, text=True).stdout.split()
-        mine = [int(pid) for pid in found if Path(f"/proc/{pid}/cwd").resolve() == workdir.resolve()]
+        mine = _applies_under(workdir)
         for pid in mine:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         os.killpg(cli.pid, signal.SIGKILL)
         _wait_for_other_applies(workdir.parent)  # the release stack's, which the killed CLI had started too
         return mine[0] if mine else None
     return None
 
 
+def _applies_under(directory: Path) -> list[int]:
+    """The `terraform apply` processes running in `directory` or below it (one may end while we look)."""
+    found = subprocess.run(["pgrep", "-f", "terraform apply"], capture_output=True, text=True).stdout.split()
+    pids = []
+    for pid in map(int, found):
+        try:
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:  # it ended between pgrep and here
+            continue
+        if cwd.is_relative_to(directory.resolve()):
+            pids.append(pid)
+    return pids
+
+
 def _wait_for_other_applies(cache: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-f", "terraform apply"], capture_output=True, text=True).stdout.split()
-        if not [pid for pid in found if Path(f"/proc/{pid}/cwd").resolve().is_relative_to(cache.resolve())]:
-            return
+    while time.monotonic() < deadline and _applies_under(cache):
         time.sleep(1)
+
+
+def _release_locks(envs: Environments, cache: Path) -> None:
+    """After a failure half-way: wait for the killed run's applies, then release every lock left."""
+    _wait_for_other_applies(cache)
+    plan = envs.run("plan", "--json")
+    with contextlib.suppress(json.JSONDecodeError):
+        for stack in json.loads(plan.stdout).get("locks", {}):
+            envs.run("unlock", stack, "--force")
