@@ -40,12 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     from werkzeug.serving import run_simple
 
     from orchestrator.local import compat
+    from orchestrator.local.retries import log_retries
 
     try:
         compat.apply()
     except compat.PatchError as exc:  # a moto the patches were not written for; emulator.start shows the log's tail
         sys.exit(f"error: {exc}")
-    app = DomainDispatcherApplication(create_backend_app)
+    app = log_retries(DomainDispatcherApplication(create_backend_app))
 
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
