@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from orchestrator.live import stack_variables
 from orchestrator.manifest import Stack, read_stacks
 from orchestrator.plan_output import Counts
 from orchestrator.progress import Progress
-from orchestrator.runner import RunContext, StackRunner, TerraformError
+from orchestrator.runner import RunContext, StackRunner, TerraformError, TerraformInterrupted
 from orchestrator.synth import SynthResult, synthesize
 from orchestrator.targets import Target, TargetError, make_target
 
@@ -91,10 +90,14 @@ class Session:
         Every stack is initialized first, one at a time: the first init of a work directory reinstalls
         the provider into the shared plugin cache (remove, then link), and a plan running meanwhile in
         another stack fails with "no package ... cached in .terraform/providers" (seen in CI). A stack
-        whose init failed fails in `work` with that error; the others run."""
+        whose init failed fails in `work` with that error; the others run. Ctrl-C stops the inits too."""
         for name in self.selected:
-            with contextlib.suppress(TerraformError):
+            try:
                 self.init(name)
+            except TerraformInterrupted:
+                break
+            except TerraformError:
+                continue
         outcomes = run_stacks(
             self.selected, self.stacks, work, ordered=ordered, reverse=reverse, parallelism=self.parallelism
         )

@@ -7,10 +7,11 @@ import threading
 import time
 from pathlib import Path
 
+from orchestrator import executor
 from orchestrator.executor import Outcome, Status
 from orchestrator.manifest import Stack
 from orchestrator.progress import Progress
-from orchestrator.runner import TerraformError
+from orchestrator.runner import TerraformError, TerraformInterrupted
 from orchestrator.session import Session
 
 
@@ -66,3 +67,19 @@ def test_a_failed_init_fails_its_stack_once_and_the_others_run():
     assert outcomes["release"].status is Status.FAILED
     assert "release: init failed: the backend bucket does not exist" in outcomes["release"].detail
     assert events.count(("init", "release")) == 1 and ("plan", "release") not in events
+
+
+def test_ctrl_c_during_the_inits_stops_them_and_every_stack_is_reported_interrupted(monkeypatch):
+    events: list[tuple[str, str]] = []
+    s = session(["staging", "production", "release"], events)
+
+    def interrupted_init() -> None:
+        events.append(("init", "production"))
+        executor.interrupted.set()
+        raise TerraformInterrupted("production", "init", "interrupted")
+
+    s.runner("production").init = interrupted_init
+    monkeypatch.setattr(executor, "interrupted", threading.Event())
+    outcomes = s.run(lambda name: Outcome(name, Status.OK), ordered=False)
+    assert [n for _, n in events] == ["staging", "production"]  # release never initialized
+    assert all(o.interrupted for o in outcomes.values())
