@@ -29,7 +29,7 @@ Short steps are repeated (--runs, default 3) and their median reported.
 Isolation: the CLI runs from a snapshot of the working tree copied into a private temporary
 directory at the start, with private CDKTF_OUTDIR, JSII_RUNTIME_PACKAGE_CACHE_ROOT,
 DEPLOY_CACHE_DIR and LOCAL_EMULATOR_DIR; every emulator is started and stopped by
-orchestrator.local.emulator and runs the snapshot's server, and the directory is removed at
+emulator.control and runs the snapshot's server, and the directory is removed at
 the end (--keep keeps it). Edits others make meanwhile do not affect a run. What each command
 did (synth reused or not, per-stack step times) comes from its `--json` output.
 

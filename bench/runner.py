@@ -7,7 +7,7 @@ cache (JSII_RUNTIME_PACKAGE_CACHE_ROOT), Terraform's work dirs (DEPLOY_CACHE_DIR
 fresh emulator per deployment (LOCAL_EMULATOR_DIR), all removed or stopped at the end.
 
 What a run did is read from the CLI's own `--json` output (per-stack steps, synth reused or
-not); emulators are the project's (orchestrator.local.emulator), serving the snapshot's code.
+not); emulators are the project's (emulator.control), serving the snapshot's code.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import emulator
 from bench.envgen import generate_environments
 from bench.figures import Figure, load1, record, record_in_sequence
 from bench.memory import Run, TreeSampler, run_measured
 from bench.stats import fmt_bytes, fmt_seconds
 from config import load_project
-from orchestrator.local import emulator
-from orchestrator.manifest import read_stacks
 from orchestrator.targets import LocalTarget
-from orchestrator.tfenv import terraform_env
+from orchestrator.terraform.tfenv import terraform_env
+from synthesis.manifest import read_stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("synth", "plan", "deploy", "scale")
@@ -522,7 +522,7 @@ class StepError(Exception):
 
 
 KNOWN_RACES = {
-    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/runner.py)": (
+    "concurrent `terraform init` on a fresh shared TF_PLUGIN_CACHE_DIR (orchestrator/terraform/runner.py)": (
         "Failed to install provider",
         "file exists",
     ),

@@ -3,7 +3,7 @@
     python ci/mr_note.py plan-summary.md
 
 The only code in the project that talks to GitLab's API. It finds its own earlier note by the
-summary's first line (orchestrator/summary.py MARKER) and edits it (PUT), else creates one
+summary's first line (orchestrator/plans/summary.py MARKER) and edits it (PUT), else creates one
 (POST), so a merge request carries one plan note however often it is pushed. The token is
 PLAN_NOTE_TOKEN, a project access token the gitlab stack creates (Reporter, `api`, rotated,
 masked); without it the summary stays the job's artifact and the job says so, exit 0.

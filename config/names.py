@@ -20,7 +20,7 @@ GITLAB_STACK = "gitlab"
 
 IMAGE_VARIABLE = "image"
 """An environment stack's variable: the image its service runs now, which the CLI reads from the live
-service (orchestrator/live.py) so that Terraform never reverts a release (stacks/environment.py)."""
+service (orchestrator/targets/live.py) so that Terraform never reverts a release (stacks/environment.py)."""
 
 
 def arn(service: str, region: str, account_id: str, resource: str) -> str:

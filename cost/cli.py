@@ -16,8 +16,8 @@ from cost.diff import CostDiff, diff
 from cost.estimate import estimate
 from cost.model import CostError, Estimate
 from cost.resources import load_stacks
-from orchestrator.refs import RefError, resolve, synthesize_ref
-from orchestrator.synth import SynthError, synthesize
+from synthesis.refs import RefError, resolve, synthesize_ref
+from synthesis.synth import SynthError, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -188,7 +188,7 @@ project's parameters (DescribeParameters has no resource), `lambda:` on the proj
 returns a link to the code, which is in the repository anyway). Types the release hook and notifications modules
 add are listed too (their reads measured the same way), so the access stack need not change when they are used."""
 PLAN_COMMON_READS = ["ecs:DescribeServices", "ecs:DescribeTaskDefinition", "sts:GetCallerIdentity"]
-"""Besides the refreshes: the provider's and backend's caller identity, the CLI's live image (orchestrator/live.py)."""
+"""Besides the refreshes: the provider's and backend's caller identity, the CLI's live image (orchestrator/targets/live.py)."""
 STATE_WRITES = ["s3:DeleteObject*", "s3:PutObject*"]
 """Denied on the state buckets whatever else allows them: a plan never writes state, nor breaks a lock."""
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import cost.cli
 from config import ConfigError
-from orchestrator import commands, process
+from orchestrator import commands
 from orchestrator.release import cli as release_cli
-from orchestrator.synth import SynthError
 from orchestrator.targets import TargetError, default_target_name
+from orchestrator.terraform import process
+from synthesis.synth import SynthError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orchestrator.manifest import Stack
-from orchestrator.plan_output import Counts
-from orchestrator.process import interrupted
-from orchestrator.risk import Change, Risk
-from orchestrator.runner import TerraformError
+from orchestrator.plans.risk import Change, Risk
+from orchestrator.terraform.plan_output import Counts
+from orchestrator.terraform.process import interrupted
+from orchestrator.terraform.runner import TerraformError
+from synthesis.manifest import Stack
 
 
 class Status(StrEnum):
@@ -42,11 +42,11 @@ class Outcome:
     steps: dict[str, float] = field(default_factory=dict)
     """Seconds per step (init, plan, apply, ...), as Progress timed them."""
     risks: list[Risk] = field(default_factory=list)
-    """What the plan does to traffic, data and access (orchestrator.risk)."""
+    """What the plan does to traffic, data and access (orchestrator.plans.risk)."""
     resources: list[Change] = field(default_factory=list)
     """Every resource the plan changes, with its action."""
     pending: list[str] = field(default_factory=list)
-    """blue_green: what the service runs only after its next release (orchestrator.pending)."""
+    """blue_green: what the service runs only after its next release (orchestrator.plans.pending)."""
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)

@@ -12,13 +12,13 @@ from config import load_project
 from config.names import RELEASE_STACK
 from config.schema import Environment, Project
 from orchestrator.executor import Outcome, run_stacks
-from orchestrator.live import stack_variables
-from orchestrator.manifest import Stack, read_stacks
-from orchestrator.plan_output import Counts
 from orchestrator.progress import Progress
-from orchestrator.runner import RunContext, StackRunner, TerraformError, TerraformInterrupted
-from orchestrator.synth import SynthResult, synthesize
 from orchestrator.targets import Target, TargetError, make_target
+from orchestrator.targets.live import stack_variables
+from orchestrator.terraform.plan_output import Counts
+from orchestrator.terraform.runner import RunContext, StackRunner, TerraformError, TerraformInterrupted
+from synthesis.manifest import Stack, read_stacks
+from synthesis.synth import SynthResult, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_ROOT = ROOT / ".local" / "logs"

@@ -23,7 +23,7 @@ def project():
 @pytest.fixture(scope="session")
 def synth_dir() -> Path:
     """cdktf.out of the repo's configuration, synthesized once per session (or reused from cache)."""
-    from orchestrator.synth import synthesize
+    from synthesis.synth import synthesize
 
     return synthesize(ROOT).outdir
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.adopt import adopt_leftovers, end_recovery, recovery_marked
 from orchestrator.commands.planning import orphans, pending, plan_all, plan_one
 from orchestrator.commands.report import confirm, exit_code, finish
 from orchestrator.executor import Outcome, Status
-from orchestrator.runner import TerraformError
+from orchestrator.recovery.adopt import adopt_leftovers, end_recovery, recovery_marked
 from orchestrator.session import Session, open_session
+from orchestrator.terraform.runner import TerraformError
 
 
 def deploy(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`destroy`: plan the destruction of stacks, confirm, destroy dependants first.
 
-`destroy NAME --orphaned` destroys a state no stack synthesizes any more (orchestrator.orphans)
+`destroy NAME --orphaned` destroys a state no stack synthesizes any more (orchestrator.recovery.orphans)
 from the state alone, then deletes the emptied state object so it is no longer reported.
 """
 
@@ -11,7 +11,7 @@ import json
 
 from orchestrator.commands.report import confirm, exit_code, finish
 from orchestrator.executor import Outcome, Status
-from orchestrator.orphans import find_orphans, orphan_stack, state_of
+from orchestrator.recovery.orphans import find_orphans, orphan_stack, state_of
 from orchestrator.session import Session, open_session
 from orchestrator.targets import TargetError
 

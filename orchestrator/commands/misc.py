@@ -1,4 +1,4 @@
-"""The commands that plan nothing: synth, output, drift (orchestrator.drift), local, schema."""
+"""The commands that plan nothing: synth, output, drift (orchestrator.plans.drift), local, schema."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 from config import Environment, ProjectSettings, load_project
 from orchestrator.commands.report import emit, exit_code
 from orchestrator.executor import Outcome, Status
-from orchestrator.manifest import read_stacks
 from orchestrator.progress import Progress
 from orchestrator.session import ROOT, open_session, synthesize_app
+from synthesis.manifest import read_stacks
 
 
 def synth(args: argparse.Namespace) -> int:
@@ -46,13 +46,13 @@ def output(args: argparse.Namespace) -> int:
 
 
 def drift(args: argparse.Namespace) -> int:
-    from orchestrator.drift import detect
+    from orchestrator.plans.drift import detect
 
     return detect(open_session(args, "drift"), args)
 
 
 def local(args: argparse.Namespace) -> int:
-    from orchestrator.local import emulator
+    import emulator
 
     if args.action == "start":
         account = load_project(ROOT).settings.aws.account_id

@@ -7,12 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
-from orchestrator import summary
 from orchestrator.commands.planning import locks, orphans, plan_all
 from orchestrator.commands.report import finish
-from orchestrator.plan_output import Counts
-from orchestrator.refs import synthesize_ref, unchanged_stacks
+from orchestrator.plans import summary
 from orchestrator.session import ROOT, Session, open_session
+from orchestrator.terraform.plan_output import Counts
+from synthesis.refs import synthesize_ref, unchanged_stacks
 
 
 def plan(args: argparse.Namespace) -> int:

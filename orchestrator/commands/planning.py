@@ -6,10 +6,10 @@ from typing import Any
 
 from orchestrator.commands.report import warn
 from orchestrator.executor import Outcome, Status
-from orchestrator.locks import read_lock
-from orchestrator.orphans import find_orphans
-from orchestrator.pending import RELEASE_HOW, pending_release
-from orchestrator.risk import Change, Risk, changes, classify
+from orchestrator.plans.pending import RELEASE_HOW, pending_release
+from orchestrator.plans.risk import Change, Risk, changes, classify
+from orchestrator.recovery.locks import read_lock
+from orchestrator.recovery.orphans import find_orphans
 from orchestrator.session import Session
 
 
@@ -34,7 +34,7 @@ def plan_one(s: Session, name: str, *, lock: bool = True) -> Outcome:
 
 
 def assess(s: Session, name: str) -> tuple[list[Risk], list[Change]]:
-    """The plan's risks (orchestrator.risk), each said as soon as it is known (before anything is applied),
+    """The plan's risks (orchestrator.plans.risk), each said as soon as it is known (before anything is applied),
     and the resources it changes."""
     with s.progress.step(name, "assess"):
         plan = s.runner(name).show()
@@ -53,7 +53,7 @@ def pending(s: Session, name: str) -> list[str]:
 
 
 def orphans(s: Session) -> list[dict[str, Any]]:
-    """Warn about every orphaned state (orchestrator.orphans); the JSON output's `orphans`."""
+    """Warn about every orphaned state (orchestrator.recovery.orphans); the JSON output's `orphans`."""
     found = find_orphans(s.target, s.stacks)
     for orphan in found:
         warn(f"{orphan.name}: {orphan.describe()}")

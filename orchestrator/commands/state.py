@@ -2,7 +2,7 @@
 
 It asks first, as `terraform force-unlock` does, and marks the stack for recovery: the next
 `deploy` of it adopts what the killed apply created but never wrote into the state
-(orchestrator.adopt), instead of failing on "already exists" or creating duplicates.
+(orchestrator.recovery.adopt), instead of failing on "already exists" or creating duplicates.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.adopt import mark_recovery
 from orchestrator.commands.report import confirm
-from orchestrator.locks import read_lock
+from orchestrator.recovery.adopt import mark_recovery
+from orchestrator.recovery.locks import read_lock
 from orchestrator.session import open_session
 from orchestrator.targets import TargetError
 

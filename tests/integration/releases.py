@@ -7,7 +7,7 @@ one: a replacement task set with a new revision behind the target group that is 
 made primary, the production and test listeners swapped, and the original task set deleted once
 the termination wait is over. It uses ECS task sets, which is
 how CodeDeploy moves a CODE_DEPLOY service (UpdateService refuses a new task definition or
-load balancer for it: orchestrator/local/compat/ecs.py).
+load balancer for it: emulator/compat/ecs.py).
 """
 
 from __future__ import annotations

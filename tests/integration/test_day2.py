@@ -2,7 +2,7 @@
 and recover from a killed apply, each in one `deploy`, with a clean plan and clean drift after.
 
 The tests edit a copy of environments/ (`--environments`); the emulator is as strict as AWS
-where this project found moto lenient (orchestrator/local/compat/ecs.py: UpdateService of a
+where this project found moto lenient (emulator/compat/ecs.py: UpdateService of a
 CODE_DEPLOY service refuses a task definition, network configuration, load balancer or platform
 version). At the end the deployment is returned to the repository's configuration and converged,
 for the tests that share it.

@@ -5,7 +5,7 @@ records the assumed role, so each request is checked against that role's policie
 (`POST /moto-api/reset-auth`: `0` on, `inf` off) is on only around the calls made as the CI roles,
 and off in a `finally`: moto then refuses its fake admin credentials too. Nothing is left changed.
 
-What moto evaluates, with orchestrator/local/compat/iam.py: actions; resources for S3, IAM roles
+What moto evaluates, with emulator/compat/iam.py: actions; resources for S3, IAM roles
 (CreateRole's too), SSM parameters, Lambda functions, STS; conditions on iam:PermissionsBoundary.
 What it does not (permissions boundaries, iam:PassRole, iam:PassedToService and other condition
 keys): tests/unit/test_iam_policies.py, on the synthesized JSON.

@@ -1,7 +1,7 @@
 """`python main.py release ...` on the local target, the release driven as CodePipeline and CodeDeploy would.
 
 moto runs no execution and no deployment: the compat layer's test-only drivers
-(orchestrator/local/compat/_driver.py) put a pipeline execution at the production approval or a
+(emulator/compat/_driver.py) put a pipeline execution at the production approval or a
 CodeDeploy deployment at its AfterAllowTestTraffic hook; each test then checks that a command reads
 and changes that state as it would on AWS. The module leaves the deployment converged (last test).
 """

@@ -175,7 +175,7 @@ def test_cli_reports_bad_config_without_traceback_and_writes_nothing(tree: Path,
     edit(tree / "environments" / "staging.yaml", lambda d: d["service"].update(cpu=300))
     out = tmp_path / "out"
     code = (
-        "import sys; from orchestrator.cli import main; from orchestrator import synth;"
+        "import sys; from orchestrator.cli import main; from synthesis import synth;"
         f"sys.exit(main(['synth', '--environments', '{tree / 'environments'}']))"
     )
     env = {"CDKTF_OUTDIR": str(out), "PATH": "/usr/bin:/bin"}

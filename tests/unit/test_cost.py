@@ -27,7 +27,7 @@ from cost.estimate import estimate
 from cost.model import CostError, Estimate, StackEstimate
 from cost.pricing import REQUIRED, load_table
 from cost.resources import load_stacks
-from orchestrator.synth import synthesize
+from synthesis.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = yaml.safe_load((ROOT / "cost" / "prices" / "eu-west-1.yaml").read_text())["prices"]

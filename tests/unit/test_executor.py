@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from orchestrator.executor import Outcome, Status, run_stacks
-from orchestrator.manifest import Stack
 from orchestrator.progress import Progress
+from synthesis.manifest import Stack
 
 
 def stacks(**deps: tuple[str, ...]) -> dict[str, Stack]:
@@ -68,7 +68,7 @@ def test_unselected_dependencies_do_not_block():
 
 def test_an_interrupted_step_is_flagged_and_exits_130_whatever_its_text():
     from orchestrator.commands.report import exit_code as _exit
-    from orchestrator.runner import TerraformError, TerraformInterrupted
+    from orchestrator.terraform.runner import TerraformError, TerraformInterrupted
 
     graph = stacks(staging=(), release=())
 
@@ -85,8 +85,8 @@ def test_an_interrupted_step_is_flagged_and_exits_130_whatever_its_text():
 
 
 def test_outcome_json_keeps_the_status_strings_and_adds_steps_to_one_decimal():
-    from orchestrator.plan_output import Counts
-    from orchestrator.risk import Risk, RiskKind
+    from orchestrator.plans.risk import Risk, RiskKind
+    from orchestrator.terraform.plan_output import Counts
 
     outcome = Outcome("staging", "drifted", Counts(1, 0, 0), seconds=3.14, steps={"init": 0.123, "drift": 2.96})
     assert outcome.status is Status.DRIFTED

@@ -1,4 +1,4 @@
-"""orchestrator.grants: what allows more than before, told apart from what allows less."""
+"""orchestrator.plans.grants: what allows more than before, told apart from what allows less."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestrator.grants import broadening, grants_of
+from orchestrator.plans.grants import broadening, grants_of
 
 
 def doc(*statements: dict) -> str:

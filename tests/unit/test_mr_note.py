@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ci import mr_note
-from orchestrator.summary import MARKER
+from orchestrator.plans.summary import MARKER
 
 NOTES = "/api/v4/projects/acme%2Fplatform%2Facme-web/merge_requests/7/notes"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.plan_output import (
+from orchestrator.terraform.plan_output import (
     Counts,
     Lock,
     change_summary,

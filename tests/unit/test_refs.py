@@ -1,4 +1,4 @@
-"""orchestrator.refs: a commit's tree exported once and synthesized by its own code; `cost --against`.
+"""synthesis.refs: a commit's tree exported once and synthesized by its own code; `cost --against`.
 
 A `git clone --shared` of this repository (its committed HEAD) gets one more commit: two
 staging tasks in the YAML and, in modules/, an ECR lifecycle that keeps 50 images instead
@@ -19,7 +19,7 @@ from cost.__main__ import main
 from cost.diff import diff
 from cost.estimate import estimate
 from cost.resources import load_stacks
-from orchestrator.refs import CACHE, RefError, materialize, resolve, synthesize_ref, unchanged_stacks
+from synthesis.refs import CACHE, RefError, materialize, resolve, synthesize_ref, unchanged_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE = "service.desired_count 1 -> 2, service.min_count 1 -> 2, service.max_count 1 -> 2"

@@ -271,7 +271,7 @@ def test_the_archive_is_the_same_bytes_whatever_the_files_times(tmp_path: Path):
 
 
 def test_a_change_to_the_hooks_code_resynthesizes(tmp_path: Path):
-    from orchestrator.synth import inputs_digest
+    from synthesis.synth import inputs_digest
 
     for d in ("config", "hooks"):
         shutil.copytree(ROOT / d, tmp_path / d, ignore=shutil.ignore_patterns("__pycache__"))
@@ -282,9 +282,9 @@ def test_a_change_to_the_hooks_code_resynthesizes(tmp_path: Path):
 
 def test_terraforms_work_dir_gets_the_stacks_assets(tmp_path: Path, project):
     """The function's `filename` is relative to the stack: StackRunner.init mirrors cdktf's assets/ beside it."""
-    from orchestrator.manifest import Stack
-    from orchestrator.runner import RunContext, StackRunner
     from orchestrator.targets import Target
+    from orchestrator.terraform.runner import RunContext, StackRunner
+    from synthesis.manifest import Stack
 
     stack_dir = tmp_path / "stacks" / "demo"
     (stack_dir / "assets" / "code" / "H").mkdir(parents=True)

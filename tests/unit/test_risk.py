@@ -1,4 +1,4 @@
-"""orchestrator.risk on plans real Terraform made against the local emulator (tests/unit/fixtures/plans/make.py),
+"""orchestrator.plans.risk on plans real Terraform made against the local emulator (tests/unit/fixtures/plans/make.py),
 and the merge request's plan summary built from them."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from orchestrator.executor import Outcome, Status
-from orchestrator.plan_output import Counts
-from orchestrator.risk import RiskKind, changes, classify
-from orchestrator.summary import MARKER, render
+from orchestrator.plans.risk import RiskKind, changes, classify
+from orchestrator.plans.summary import MARKER, render
+from orchestrator.terraform.plan_output import Counts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 

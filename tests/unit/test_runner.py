@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.manifest import Stack
-from orchestrator.plan_output import Counts
-from orchestrator.runner import RunContext, StackRunner, TerraformError
 from orchestrator.targets import Target
+from orchestrator.terraform.plan_output import Counts
+from orchestrator.terraform.runner import RunContext, StackRunner, TerraformError
+from synthesis.manifest import Stack
 
 
 def runner(tmp_path: Path, project, resources: dict) -> StackRunner:

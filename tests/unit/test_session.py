@@ -9,10 +9,10 @@ from pathlib import Path
 
 from orchestrator import executor
 from orchestrator.executor import Outcome, Status
-from orchestrator.manifest import Stack
 from orchestrator.progress import Progress
-from orchestrator.runner import TerraformError, TerraformInterrupted
 from orchestrator.session import Session
+from orchestrator.terraform.runner import TerraformError, TerraformInterrupted
+from synthesis.manifest import Stack
 
 
 class Runner:

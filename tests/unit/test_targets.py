@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestrator.local import emulator
+import emulator
 from orchestrator.targets import AwsTarget, LocalTarget, TargetError, make_target
 
 
@@ -64,7 +64,7 @@ def test_unknown_target_is_refused(project):
 
 
 def test_local_target_signs_as_the_emulator_admin_unless_told_to_use_the_environment(project, monkeypatch):
-    from orchestrator.local.emulator import LOCAL_CREDENTIALS
+    from emulator import LOCAL_CREDENTIALS
     from orchestrator.targets import CREDENTIALS_VARIABLE
 
     monkeypatch.delenv(CREDENTIALS_VARIABLE, raising=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.tfenv import terraform_env
+from orchestrator.terraform.tfenv import terraform_env
 
 AWS_STACKS = ["staging", "production", "release"]
 
@@ -38,7 +38,7 @@ def test_terraform_validate(synth_dir: Path, tmp_path: Path, name: str):
 
 
 def test_terraform_validate_gitlab_stack(synth_dir: Path, tmp_path: Path):
-    from orchestrator.tfenv import MIRROR
+    from orchestrator.terraform.tfenv import MIRROR
 
     if not (MIRROR / "registry.terraform.io" / "gitlabhq" / "gitlab").is_dir():
         pytest.skip(

@@ -1,7 +1,7 @@
-"""One local emulator (a real ``python -m orchestrator.local.server`` process) for the compat tests of a session.
+"""One local emulator (a real ``python -m emulator.server`` process) for the compat tests of a session.
 
 Each patch test drives the patched API with boto3 and asserts what the Terraform AWS provider
-needs back. See the table in orchestrator/local/compat/__init__.py.
+needs back. See the table in emulator/compat/__init__.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from orchestrator.local import emulator
-from orchestrator.local.emulator import EmulatorStatus
+import emulator
+from emulator import EmulatorStatus
 from tests.unit.compat.helpers import REGION, Client
 
 

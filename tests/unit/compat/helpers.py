@@ -71,7 +71,7 @@ def ecs_service(client: Client, **extra: Any) -> tuple[str, str, dict[str, Any]]
 
 
 def drive(endpoint: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST a test-only driver of the compat layer (orchestrator/local/compat/_driver.py)."""
+    """POST a test-only driver of the compat layer (emulator/compat/_driver.py)."""
     request = urllib.request.Request(
         f"{endpoint}/moto-api/compat/{name}",
         data=json.dumps({"region": REGION, **body}).encode(),

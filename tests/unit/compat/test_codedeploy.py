@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from orchestrator.local.emulator import MOTO_ACCOUNT_ID
+from emulator import MOTO_ACCOUNT_ID
 from tests.unit.compat.helpers import REGION, Client, drive, ecs_service, is_json_number, raw_bodies, role, unique
 
 

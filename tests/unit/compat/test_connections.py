@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from orchestrator.local.emulator import MOTO_ACCOUNT_ID
+from emulator import MOTO_ACCOUNT_ID
 from tests.unit.compat.helpers import REGION, Client, unique
 
 

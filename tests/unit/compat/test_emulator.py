@@ -8,8 +8,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from orchestrator.local import emulator
-from orchestrator.local.emulator import MOTO_ACCOUNT_ID, EmulatorStatus
+import emulator
+from emulator import MOTO_ACCOUNT_ID, EmulatorStatus
 from tests.unit.compat.helpers import REGION, Client, answers
 
 

@@ -19,8 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from orchestrator.local.compat.iam import _operator_met
-from orchestrator.local.emulator import EmulatorStatus
+from emulator import EmulatorStatus
+from emulator.compat.iam import _operator_met
 from tests.unit.compat.helpers import REGION, Client, iam_enforced, role, unique
 
 RoleClient = Callable[[str], Any]

@@ -9,8 +9,9 @@ from typing import Any
 import moto
 import pytest
 
-from orchestrator.local import compat, emulator
-from orchestrator.local.compat._patching import Original, PatchError, add_missing, missing_services, wrap_existing
+import emulator
+from emulator import compat
+from emulator.compat._patching import Original, PatchError, add_missing, missing_services, wrap_existing
 
 
 def test_another_moto_version_is_refused_naming_the_pin_and_the_gaps(monkeypatch: pytest.MonkeyPatch) -> None:

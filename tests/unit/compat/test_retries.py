@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from orchestrator.local.retries import log_retries
+from emulator.retries import log_retries
 
 
 def call(headers: dict[str, str], body: bytes = b"", query: str = "") -> tuple[bytes, bytes]:

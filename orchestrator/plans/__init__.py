@@ -1,0 +1,2 @@
+"""Judging a plan: what a change risks (risk, grants), what a release left pending, drift,
+and the merge request's summary."""
