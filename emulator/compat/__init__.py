@@ -59,6 +59,10 @@ refuses a task definition, network config-
 uration, load balancer or platform version
 ECS: DescribeServices of a CODE_DEPLOY service  patch_ecs_code_deploy_platform_version   test_ecs.py::test_code_deploy_service_reports_the_resolved_platform_version
 reports LATEST resolved (1.4.0)
+CodeDeploy: Get/BatchGetDeployments list an     patch_codedeploy_revision_content        test_codedeploy.py::test_a_deployment_lists_its_appspec_by_sha256_only,
+AppSpecContent revision by sha256 only (no                                               test_codedeploy.py::test_application_revision_returns_the_appspec
+content; ecspresso rollback.go); GetAppli-
+cationRevision returns it (moto: HTTP 500)
 ==============================================  =======================================  ===============================================================
 
 IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
@@ -79,6 +83,10 @@ Lambda function actions on the function's ARN   patch_lambda_function_resources 
 SigV4 of a GET without a body: the empty        patch_iam_signature_of_bodyless_requests test_iam.py::test_lambda_reads_are_scoped_to_the_function
 payload (moto: its headers, so every REST GET
 fails SignatureDoesNotMatch)
+SSM GetParametersByPath on the path as passed,  patch_ssm_parameters_by_path_resource    test_iam.py::test_parameters_by_path_are_authorized_on_the_path_as_passed
+trailing slash included (aws-ia/terraform-
+aws-control_tower_account_factory#174;
+moto: `*`)
 IAM CreateRole on the new role's ARN (moto:     patch_iam_create_role_resource           test_iam.py::test_role_management_only_with_the_boundary
 `*`)
 IAM conditions on iam:PermissionsBoundary       patch_iam_permissions_boundary_condition test_iam.py::test_role_management_only_with_the_boundary
@@ -114,6 +122,7 @@ from emulator.compat.codebuild import (
 from emulator.compat.codedeploy import (
     patch_codedeploy_alarm_configuration,
     patch_codedeploy_release_state,
+    patch_codedeploy_revision_content,
     patch_codedeploy_update_and_delete,
 )
 from emulator.compat.codepipeline import patch_codepipeline_release_state, patch_codepipeline_timestamps
@@ -132,6 +141,7 @@ from emulator.compat.iam import (
     patch_lambda_function_resources,
     patch_s3_head_bucket_action,
     patch_ssm_parameter_resources,
+    patch_ssm_parameters_by_path_resource,
 )
 
 MOTO_VERSION = "5.2.5"
@@ -155,11 +165,13 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_codestar_connections,
     patch_codepipeline_release_state,
     patch_codedeploy_release_state,
+    patch_codedeploy_revision_content,
     patch_ecs_rollouts,
     patch_iam_action_prefixes,
     patch_iam_signature_of_bodyless_requests,
     patch_s3_head_bucket_action,
     patch_ssm_parameter_resources,
+    patch_ssm_parameters_by_path_resource,
     patch_lambda_function_resources,
     patch_iam_create_role_resource,
     patch_iam_permissions_boundary_condition,

@@ -168,7 +168,7 @@ def _rollback_blue_green(release: Release, env: Environment) -> dict[str, Any]:
     created = codedeploy.create_deployment(
         applicationName=names.codedeploy_app,
         deploymentGroupName=names.codedeploy_group,
-        revision=target,
+        revision=_stored_revision(codedeploy, names.codedeploy_app, target),
         description=f"Rollback of {current['deploymentId']} to the revision before it (python main.py release rollback)",
     )["deploymentId"]
     say(
@@ -176,6 +176,28 @@ def _rollback_blue_green(release: Release, env: Environment) -> dict[str, Any]:
         f"as {created}. Watch it: python main.py release wait {env.name}"
     )
     return {"environment": env.name, "action": "redeployed", "replaces": current["deploymentId"], "deployment": created}
+
+
+def _stored_revision(codedeploy: Any, application: str, listed: dict[str, Any]) -> dict[str, Any]:
+    """The revision `listed` (as BatchGetDeployments lists it) with its AppSpec text, to deploy again.
+
+    AWS lists an AppSpecContent revision in a deployment's `revision`/`previousRevision` by its sha256
+    only, without `content`; GetApplicationRevision returns the content (botocore codedeploy
+    GetApplicationRevisionOutput; kayac/ecspresso rollback.go reads a deployment's AppSpec so)."""
+    if listed.get("revisionType") not in ("AppSpecContent", "String"):
+        return listed  # S3 or GitHub: the location itself is the revision
+    try:
+        revision: dict[str, Any] = codedeploy.get_application_revision(applicationName=application, revision=listed)[
+            "revision"
+        ]
+    except ClientError as exc:
+        if error_code(exc) == "RevisionDoesNotExistException":
+            raise ReleaseError(f"nothing to roll back to: CodeDeploy no longer has the revision {listed}") from exc
+        raise
+    member = "appSpecContent" if revision.get("revisionType") == "AppSpecContent" else "string"
+    if not (revision.get(member) or {}).get("content"):
+        raise ReleaseError(f"nothing to roll back to: GetApplicationRevision returned no AppSpec for {listed}")
+    return {"revisionType": revision["revisionType"], member: {"content": revision[member]["content"]}}
 
 
 def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dict[str, Any]:

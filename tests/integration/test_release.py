@@ -245,6 +245,8 @@ def test_wait_succeeds_and_rollback_redeploys_the_previous_revision(deployed, aw
     assert (redeployed["action"], redeployed["replaces"]) == ("redeployed", current)
     revision = aws("codedeploy").get_deployment(deploymentId=redeployed["deployment"])["deploymentInfo"]["revision"]
     assert revision == aws("codedeploy").get_deployment(deploymentId=previous)["deploymentInfo"]["revision"]
+    appspec = aws("codedeploy").get_application_revision(applicationName=APP, revision=revision)["revision"]
+    assert f"AfterAllowTestTraffic: {HOOK}" in appspec["appSpecContent"]["content"]  # the whole AppSpec, hook too
     timed_out = release(deployed, "wait", "production", "--timeout", "1", "--interval", "0.2")
     assert timed_out.returncode == 124  # the redeploy is still running: CodeDeploy has not moved it
     drive(deployed, "codedeploy/deployment", {"deploymentId": redeployed["deployment"], "status": "Succeeded"})
