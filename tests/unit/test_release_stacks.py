@@ -212,6 +212,11 @@ def test_release_notifications(stack_json, name: str):
     assert key["enable_key_rotation"] is True
     key_users = next(s for s in json.loads(key["policy"])["Statement"] if s["Sid"] == "PublishersUseTheKey")
     assert set(key_users["Principal"]["Service"]) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert key_users["Condition"] == {  # the key serves SNS's requests for this topic only
+        "StringEquals": {
+            "kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:eu-west-1:111111111111:{topic['name']}"
+        }
+    }
     _, topic_policy = one(stack, "aws_sns_topic_policy")
     statements = {s["Principal"]["Service"]: s for s in json.loads(topic_policy["policy"])["Statement"]}
     assert set(statements) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
