@@ -59,6 +59,8 @@ refuses a task definition, network config-
 uration, load balancer or platform version
 ECS: DescribeServices of a CODE_DEPLOY service  patch_ecs_code_deploy_platform_version   test_ecs.py::test_code_deploy_service_reports_the_resolved_platform_version
 reports LATEST resolved (1.4.0)
+ECS: a family alone names its latest ACTIVE     patch_ecs_family_latest_active           test_ecs.py::test_a_family_names_its_latest_active_revision
+revision (moto: the newest, INACTIVE too)
 CodeDeploy: Get/BatchGetDeployments list an     patch_codedeploy_revision_content        test_codedeploy.py::test_a_deployment_lists_its_appspec_by_sha256_only,
 AppSpecContent revision by sha256 only (no                                               test_codedeploy.py::test_application_revision_returns_the_appspec
 content; ecspresso rollback.go); GetAppli-
@@ -131,6 +133,7 @@ from emulator.compat.ecs import (
     patch_ecs_code_deploy_platform_version,
     patch_ecs_code_deploy_update_rules,
     patch_ecs_create_service_members,
+    patch_ecs_family_latest_active,
 )
 from emulator.compat.ecs_rollouts import patch_ecs_rollouts
 from emulator.compat.iam import (
@@ -162,6 +165,7 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_ecs_create_service_members,
     patch_ecs_code_deploy_update_rules,
     patch_ecs_code_deploy_platform_version,
+    patch_ecs_family_latest_active,
     patch_codestar_connections,
     patch_codepipeline_release_state,
     patch_codedeploy_release_state,

@@ -201,7 +201,7 @@ def _stored_revision(codedeploy: Any, application: str, listed: dict[str, Any]) 
 
 
 def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dict[str, Any]:
-    """UpdateService to the previous task definition, then wait for the rollout."""
+    """UpdateService to the previous task definition, wait for the rollout, then deregister the one it left."""
     names = release.env_names(env)
     ecs = release.client("ecs", env)
     service = ecs_service(release, env)
@@ -237,4 +237,9 @@ def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dic
     if outcome.code != 0:
         raise ReleaseError(f"{env.name}: the rollback did not complete: {outcome.message}")
     say(f"{env.name}: {outcome.message}")
+    # As kayac/ecspresso's rollback does: the revision rolled back from is deregistered, so the family's latest
+    # ACTIVE revision, which Terraform's task definition tracks (modules/ecs_service.py), is again the one the
+    # service runs, and the next plan is clean instead of registering a copy of it.
+    ecs.deregister_task_definition(taskDefinition=current)
+    say(f"{env.name}: deregistered {current.rsplit('/', 1)[-1]}, the revision rolled back from")
     return {"environment": env.name, "action": "rolled back", "from": current, "to": target}

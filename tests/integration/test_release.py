@@ -313,6 +313,11 @@ def test_rolling_rollback_returns_to_the_previous_task_definition(deployed, aws)
     assert (primary["taskDefinition"], primary["rolloutState"]) == (before, "COMPLETED")
     status = json.loads(release(deployed, "status", "staging", "--json").stdout)["environments"]["staging"]
     assert status["image"].endswith(":" + current["containerDefinitions"][0]["image"].rsplit(":", 1)[1])
+    # The revision rolled back from is deregistered: the family's latest ACTIVE revision is what runs again,
+    # so the plan right after the rollback registers nothing (no redundant rolling deployment).
+    assert ecs.describe_task_definition(taskDefinition=released)["taskDefinition"]["status"] == "INACTIVE"
+    plan = deployed.run("plan", "staging", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
 
 
 def test_the_deployment_is_left_converged(deployed):
