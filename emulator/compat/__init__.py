@@ -99,6 +99,10 @@ moto runs no pipeline execution and no deployment: the CodePipeline and CodeDepl
 test-only drivers (`POST /moto-api/compat/codepipeline/execution`, `.../codedeploy/deployment`; see
 _driver.py) through which tests move a release as those services would. No command uses them.
 
+Every field the project's code reads from an AWS response, whether AWS returns it in that call and the
+source: docs/emulator.md, "Response fields the project reads" (each path checked against botocore's
+model by test_response_fields.py); where AWS omits what moto returns, a patch above omits it too.
+
 The emulator's lifecycle is tested in test_emulator.py, the version pin and the two decorators'
 refusals in test_patching.py.
 
