@@ -3,11 +3,13 @@
 CodeDeploy invokes it with ``{"DeploymentId", "LifecycleEventHookExecutionId"}`` once the ALB's test
 listener forwards to the replacement (green) task set, before any production traffic moves. It:
 
-1. learns the commit being released. GetDeployment gives the deployment's revision, whose AppSpec
-   content names the task definition (CodeDeployToECS registered it from taskdef.json; a rollback's
-   revision names the previous one); DescribeTaskDefinition gives the container's image, whose tag is
-   the commit (buildspecs/build.yml tags every image with its full commit SHA, immutably). Nothing is
-   configured per release, so a stale setting can never approve the wrong build.
+1. learns the commit being released. GetDeployment gives the deployment's application and revision;
+   AWS lists an AppSpecContent revision there by its sha256 only, so GetApplicationRevision gives
+   the AppSpec text (as kayac/ecspresso's rollback reads it), which names the task definition
+   (CodeDeployToECS registered it from taskdef.json; a rollback's revision names the previous one);
+   DescribeTaskDefinition gives the container's image, whose tag is the commit (buildspecs/build.yml
+   tags every image with its full commit SHA, immutably). Nothing is configured per release, so a
+   stale setting can never approve the wrong build.
 2. finds the ALB's private addresses: its network interfaces, described ``ELB app/<name>/<id>``. The
    test listener admits only the VPC's CIDR, and an internet-facing ALB's DNS name resolves to public
    addresses even inside the VPC (a request to them would leave through a NAT gateway's public IP, or,
@@ -16,6 +18,8 @@ listener forwards to the replacement (green) task set, before any production tra
    report the commit, for ``ROUNDS`` rounds in a row (each ALB node, each green task behind it).
 4. reports Succeeded or Failed with PutLifecycleEventHookExecutionStatus, always and before its own
    timeout: a hook that never reports holds the deployment for an hour before CodeDeploy fails it.
+   The report itself is retried with backoff on throttling, 5xx and connection errors, within the
+   REPORT_MARGIN_SECONDS kept for it; an error that a retry cannot cure is not retried.
 
 Its network needs (modules/release_hook.py): the VPC (the ALB's test port) and the CodeDeploy, ECS
 and EC2 APIs (HTTPS), through NAT gateways or, without them, interface VPC endpoints. Standard library
@@ -40,12 +44,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
 log = logging.getLogger()
 log.setLevel(logging.INFO)
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 REPORT_MARGIN_SECONDS = 10.0
 """Time kept back from the function's timeout to report the outcome."""
+REPORT_ATTEMPTS = 5
+REPORT_FIRST_DELAY_SECONDS = 0.5
+"""The report's retries: at most REPORT_ATTEMPTS calls, waiting 0.5, 1, 2, 4 s between them (7.5 s
+in all, inside REPORT_MARGIN_SECONDS), and never past the function's own timeout."""
+RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalError",
+    }
+)
+"""Error codes a later identical call may not get (botocore's standard retry mode treats them so)."""
 _TASK_DEFINITION = re.compile(r"""["']?TaskDefinition["']?\s*:\s*["']?(arn:aws[a-z-]*:ecs:[^\s"',}]+)""")
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -92,8 +116,11 @@ class Clients:
     @classmethod
     def from_boto3(cls) -> Clients:
         import boto3  # the Lambda runtime's; imported here so that the tests need no AWS
+        from botocore.config import Config
 
-        return cls(boto3.client("codedeploy"), boto3.client("ecs"), boto3.client("ec2"))
+        # Bounded per call, so that a stuck call cannot eat the time kept to report.
+        config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+        return cls(*(boto3.client(service, config=config) for service in ("codedeploy", "ecs", "ec2")))
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, str]:
@@ -126,21 +153,74 @@ def run(
         log.exception("check raised")
         reason = f"the check raised {type(exc).__name__}: {exc}"
     log.info(json.dumps({"deploymentId": deployment_id, "status": status, "reason": reason}))
-    clients.codedeploy.put_lifecycle_event_hook_execution_status(
-        deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
-    )
+    report(clients, deployment_id, execution_id, status, deadline + REPORT_MARGIN_SECONDS, clock=clock, sleep=sleep)
     return {"status": status, "reason": reason}
 
 
+def report(
+    clients: Clients,
+    deployment_id: str,
+    execution_id: str,
+    status: str,
+    until: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """PutLifecycleEventHookExecutionStatus, retried with backoff while the error is transient and
+    time is left before `until` (the function's timeout); the last error is raised, so the invocation
+    ends as an error in Lambda's metrics and logs rather than silently."""
+    delay = REPORT_FIRST_DELAY_SECONDS
+    for attempt in range(1, REPORT_ATTEMPTS + 1):
+        try:
+            clients.codedeploy.put_lifecycle_event_hook_execution_status(
+                deploymentId=deployment_id, lifecycleEventHookExecutionId=execution_id, status=status
+            )
+            return
+        except (ClientError, BotoCoreError) as exc:
+            if attempt > 1 and _code(exc) == "LifecycleEventAlreadyCompletedException":
+                log.info("an earlier attempt's report was recorded (its answer was lost)")
+                return
+            if not _transient(exc) or attempt == REPORT_ATTEMPTS or clock() + delay >= until:
+                raise
+            log.warning(f"report attempt {attempt} failed ({_code(exc) or type(exc).__name__}); retrying in {delay} s")
+            sleep(delay)
+            delay *= 2
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+
+
+def _transient(exc: Exception) -> bool:
+    """Throttling, a 5xx, or the connection: what a later identical call can get past."""
+    if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return _code(exc) in RETRYABLE_CODES or status >= 500
+    return False
+
+
 def expected_commit(clients: Clients, deployment_id: str, container: str) -> str:
-    """The image tag of `container` in the task definition the deployment's AppSpec names."""
+    """The image tag of `container` in the task definition the deployment's AppSpec names.
+
+    GetDeployment lists an AppSpecContent revision by its sha256 only; GetApplicationRevision of
+    that revision returns the AppSpec text (botocore codedeploy GetApplicationRevisionOutput)."""
     info = clients.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     revision = info.get("revision") or {}
-    content = (revision.get("appSpecContent") or {}).get("content") or (revision.get("string") or {}).get("content")
+    if revision.get("revisionType") not in ("AppSpecContent", "String"):
+        raise CheckFailed(
+            f"deployment {deployment_id}: its revision is {revision.get('revisionType')}, not an AppSpec "
+            "(AppSpecContent), so the task definition being released is unknown"
+        )
+    stored = clients.codedeploy.get_application_revision(applicationName=info["applicationName"], revision=revision)
+    inline = [(stored.get("revision") or {}).get(member) or {} for member in ("appSpecContent", "string")]
+    content = next((i["content"] for i in inline if i.get("content")), "")
     if not content:
         raise CheckFailed(
-            f"deployment {deployment_id}: its revision ({revision.get('revisionType')}) carries no AppSpec "
-            "content, so the task definition being released is unknown"
+            f"deployment {deployment_id}: GetApplicationRevision returned no AppSpec content, so the task "
+            "definition being released is unknown"
         )
     found = _TASK_DEFINITION.search(content)
     if not found:

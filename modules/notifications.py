@@ -199,10 +199,18 @@ class Notifications(Construct):
             {
                 # No aws:SourceArn condition here: the KMS requests made for EventBridge's deliveries do not
                 # carry it, and every notification would be dropped; the topic policy scopes who publishes.
+                # SNS calls KMS with the encryption context aws:sns:topicArn = the topic's ARN, so the key
+                # serves this topic only (AWS's SNS SSE key policies use this condition, e.g. GameLift
+                # FlexMatch guide, "Set up an SNS topic with server-side encryption").
                 "Sid": "PublishersUseTheKey",
                 "Effect": "Allow",
                 "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
                 "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                 "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:EncryptionContext:aws:sns:topicArn": arn("sns", p.region, p.account_id, p.topic_name)
+                    }
+                },
             },
         )

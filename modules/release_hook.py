@@ -11,8 +11,10 @@ endpoints for the three (private DNS, every private subnet), so the hook can alw
 that cannot holds a deployment for an hour before CodeDeploy fails it.
 
 Permissions: only what the function does (its log group; GetDeployment and
-PutLifecycleEventHookExecutionStatus on this deployment group; DescribeTaskDefinition and
-DescribeNetworkInterfaces, which have no resource-level permissions; the network-interface actions
+PutLifecycleEventHookExecutionStatus on this deployment group; GetApplicationRevision, whose resource
+is the application (Service Authorization Reference, AWS CodeDeploy), on this application;
+DescribeTaskDefinition and DescribeNetworkInterfaces, which have no resource-level permissions; the
+network-interface actions
 Lambda needs to run in a VPC, as AWSLambdaVPCAccessExecutionRole grants them).
 """
 
@@ -103,6 +105,7 @@ class ReleaseHook(Construct):
         group = arn(
             "codedeploy", p.region, p.account_id, f"deploymentgroup:{p.codedeploy_application}/{p.codedeploy_group}"
         )
+        application = arn("codedeploy", p.region, p.account_id, f"application:{p.codedeploy_application}")
         role_policy = IamRolePolicy(
             self,
             "policy",
@@ -115,6 +118,8 @@ class ReleaseHook(Construct):
                     [group],
                     sid="ReportToCodeDeploy",
                 ),
+                # The AppSpec's text: GetDeployment lists an AppSpecContent revision by its sha256 only.
+                allow(["codedeploy:GetApplicationRevision"], [application], sid="ReadAppSpec"),
                 allow(["ecs:DescribeTaskDefinition"], "*", sid="ReadTaskDefinition"),
                 allow(
                     [

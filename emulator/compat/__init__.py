@@ -59,6 +59,12 @@ refuses a task definition, network config-
 uration, load balancer or platform version
 ECS: DescribeServices of a CODE_DEPLOY service  patch_ecs_code_deploy_platform_version   test_ecs.py::test_code_deploy_service_reports_the_resolved_platform_version
 reports LATEST resolved (1.4.0)
+ECS: a family alone names its latest ACTIVE     patch_ecs_family_latest_active           test_ecs.py::test_a_family_names_its_latest_active_revision
+revision (moto: the newest, INACTIVE too)
+CodeDeploy: Get/BatchGetDeployments list an     patch_codedeploy_revision_content        test_codedeploy.py::test_a_deployment_lists_its_appspec_by_sha256_only,
+AppSpecContent revision by sha256 only (no                                               test_codedeploy.py::test_application_revision_returns_the_appspec
+content; ecspresso rollback.go); GetAppli-
+cationRevision returns it (moto: HTTP 500)
 ==============================================  =======================================  ===============================================================
 
 IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
@@ -79,6 +85,10 @@ Lambda function actions on the function's ARN   patch_lambda_function_resources 
 SigV4 of a GET without a body: the empty        patch_iam_signature_of_bodyless_requests test_iam.py::test_lambda_reads_are_scoped_to_the_function
 payload (moto: its headers, so every REST GET
 fails SignatureDoesNotMatch)
+SSM GetParametersByPath on the path as passed,  patch_ssm_parameters_by_path_resource    test_iam.py::test_parameters_by_path_are_authorized_on_the_path_as_passed
+trailing slash included (aws-ia/terraform-
+aws-control_tower_account_factory#174;
+moto: `*`)
 IAM CreateRole on the new role's ARN (moto:     patch_iam_create_role_resource           test_iam.py::test_role_management_only_with_the_boundary
 `*`)
 IAM conditions on iam:PermissionsBoundary       patch_iam_permissions_boundary_condition test_iam.py::test_role_management_only_with_the_boundary
@@ -88,6 +98,10 @@ IAM conditions on iam:PermissionsBoundary       patch_iam_permissions_boundary_c
 moto runs no pipeline execution and no deployment: the CodePipeline and CodeDeploy patches add
 test-only drivers (`POST /moto-api/compat/codepipeline/execution`, `.../codedeploy/deployment`; see
 _driver.py) through which tests move a release as those services would. No command uses them.
+
+Every field the project's code reads from an AWS response, whether AWS returns it in that call and the
+source: docs/emulator.md, "Response fields the project reads" (each path checked against botocore's
+model by test_response_fields.py); where AWS omits what moto returns, a patch above omits it too.
 
 The emulator's lifecycle is tested in test_emulator.py, the version pin and the two decorators'
 refusals in test_patching.py.
@@ -114,6 +128,7 @@ from emulator.compat.codebuild import (
 from emulator.compat.codedeploy import (
     patch_codedeploy_alarm_configuration,
     patch_codedeploy_release_state,
+    patch_codedeploy_revision_content,
     patch_codedeploy_update_and_delete,
 )
 from emulator.compat.codepipeline import patch_codepipeline_release_state, patch_codepipeline_timestamps
@@ -122,6 +137,7 @@ from emulator.compat.ecs import (
     patch_ecs_code_deploy_platform_version,
     patch_ecs_code_deploy_update_rules,
     patch_ecs_create_service_members,
+    patch_ecs_family_latest_active,
 )
 from emulator.compat.ecs_rollouts import patch_ecs_rollouts
 from emulator.compat.iam import (
@@ -132,6 +148,7 @@ from emulator.compat.iam import (
     patch_lambda_function_resources,
     patch_s3_head_bucket_action,
     patch_ssm_parameter_resources,
+    patch_ssm_parameters_by_path_resource,
 )
 
 MOTO_VERSION = "5.2.5"
@@ -152,14 +169,17 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_ecs_create_service_members,
     patch_ecs_code_deploy_update_rules,
     patch_ecs_code_deploy_platform_version,
+    patch_ecs_family_latest_active,
     patch_codestar_connections,
     patch_codepipeline_release_state,
     patch_codedeploy_release_state,
+    patch_codedeploy_revision_content,
     patch_ecs_rollouts,
     patch_iam_action_prefixes,
     patch_iam_signature_of_bodyless_requests,
     patch_s3_head_bucket_action,
     patch_ssm_parameter_resources,
+    patch_ssm_parameters_by_path_resource,
     patch_lambda_function_resources,
     patch_iam_create_role_resource,
     patch_iam_permissions_boundary_condition,

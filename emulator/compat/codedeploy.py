@@ -580,3 +580,100 @@ def patch_codedeploy_release_state() -> None:
         return {"deploymentId": deployment.deployment_id, "status": deployment.status, **answer}
 
     _driver.route("codedeploy/deployment", drive)
+
+
+# --- Revisions: what GetDeployment shows of an AppSpec, and GetApplicationRevision -----------------
+
+_INLINE_REVISIONS = {"AppSpecContent": "appSpecContent", "String": "string"}
+"""Inline revision types -> their RevisionLocation member (AppSpecContent, or the deprecated RawString)."""
+
+
+def _sha256(revision: dict[str, Any]) -> str | None:
+    """The SHA-256 (hex) of an inline revision's content as CodeDeploy records it; None for S3/GitHub ones."""
+    import hashlib
+
+    member = _INLINE_REVISIONS.get((revision or {}).get("revisionType", ""))
+    inline = (revision or {}).get(member or "") or {}
+    if "content" in inline:
+        return hashlib.sha256(str(inline["content"]).encode()).hexdigest()
+    return str(inline["sha256"]) if inline.get("sha256") else None
+
+
+def _as_listed(revision: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A revision as GetDeployment and BatchGetDeployments list it: an inline one by its sha256 only."""
+    if not revision:
+        return revision
+    member = _INLINE_REVISIONS.get(revision.get("revisionType", ""))
+    if member is None:
+        return revision
+    return {"revisionType": revision["revisionType"], member: {"sha256": _sha256(revision)}}
+
+
+def patch_codedeploy_revision_content() -> None:
+    """CodeDeploy GetDeployment/BatchGetDeployments return an inline revision's content; no
+    GetApplicationRevision (HTTP 500).
+
+    AWS lists an `AppSpecContent` (or `String`) revision in a deployment's `revision` and
+    `previousRevision` by its `sha256` only, without `content`; the AppSpec text comes from
+    GetApplicationRevision(applicationName, revision) (kayac/ecspresso rollback.go,
+    findTaskDefinitionOfDeployment, reads a deployment's task definition that way; botocore's
+    codedeploy service-2.json: GetApplicationRevisionOutput = applicationName, revision
+    (RevisionLocation), revisionInfo (GenericRevisionInfo)). moto returns the content where AWS
+    does not, so code that reads it from GetDeployment passes on the emulator and fails on AWS.
+    Implemented: both revisions listed as AWS lists them; GetApplicationRevision answers a revision
+    some deployment of the application used (matched by its content's or its given sha256), with
+    its content, sha256 and revisionInfo (deploymentGroups, registerTime, firstUsedTime and
+    lastUsedTime from those deployments); ApplicationDoesNotExistException,
+    RevisionRequiredException and RevisionDoesNotExistException otherwise. The emulator keeps the
+    content internally (its own hooks and rollbacks read it, as CodeDeploy does).
+    """
+    from moto.codedeploy import responses
+    from moto.codedeploy.responses import CodeDeployResponse
+
+    @wrap_existing(responses, "_deployment_info")
+    def deployment_info(original: Original, deployment: Any) -> dict[str, Any]:
+        info: dict[str, Any] = original(deployment)
+        for member in ("revision", "previousRevision"):
+            if member in info:
+                info[member] = _as_listed(info[member])
+        return info
+
+    @add_missing(CodeDeployResponse, "get_application_revision")
+    def get_application_revision(self: CodeDeployResponse) -> ActionResult:
+        backend = self.codedeploy_backend
+        app_name = self._get_param("applicationName")
+        application = backend.get_application(app_name)  # ApplicationDoesNotExistException
+        wanted = self._get_param("revision") or {}
+        if not wanted.get("revisionType"):
+            raise _error("RevisionRequiredException", "The revision ID was not specified.")
+        sha = _sha256(wanted)
+        used = [
+            d
+            for d in backend.deployments.values()
+            if d.application_name == application.application_name
+            and (d.revision or {}).get("revisionType") == wanted["revisionType"]
+            and (_sha256(d.revision) == sha if sha else d.revision == wanted)
+        ]
+        if not used:
+            raise _error(
+                "RevisionDoesNotExistException",
+                f"The revision does not exist with the application {app_name} in the user or AWS account.",
+            )
+        first = min(used, key=lambda d: d.create_time)
+        last = max(used, key=lambda d: d.create_time)
+        revision = dict(first.revision)
+        member = _INLINE_REVISIONS.get(revision["revisionType"])
+        if member:
+            revision[member] = {**revision[member], "sha256": sha}
+        return ActionResult(
+            {
+                "applicationName": application.application_name,
+                "revision": revision,
+                "revisionInfo": {
+                    "deploymentGroups": sorted({d.deployment_group_name for d in used}),
+                    "firstUsedTime": first.create_time,
+                    "lastUsedTime": last.create_time,
+                    "registerTime": first.create_time,
+                },
+            }
+        )

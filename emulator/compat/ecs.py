@@ -110,3 +110,29 @@ def patch_ecs_code_deploy_platform_version() -> None:
         if service.deployment_controller.get("type") == "CODE_DEPLOY" and fargate and latest:
             service.platform_version = RESOLVED_PLATFORM_VERSION
         return result
+
+
+def patch_ecs_family_latest_active() -> None:
+    """ECS: a task definition named by its family alone resolves to the family's newest revision, even
+    a deregistered (INACTIVE) one.
+
+    AWS resolves it to "the latest ACTIVE revision" (ECS API Reference, DescribeTaskDefinition,
+    taskDefinition; the same for CreateService, UpdateService and RunTask). The Terraform provider's
+    `track_latest` reads the family so, and a rollback deregisters the revision it rolled back from
+    (as kayac/ecspresso's rollback does) so that the next plan sees the revision the service runs:
+    with moto's newest-of-all it would see the deregistered one. Registering still numbers a new
+    revision after the newest of all, as AWS does.
+    """
+    from moto.ecs.exceptions import TaskDefinitionNotFoundException
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    @wrap_existing(EC2ContainerServiceBackend, "describe_task_definition")
+    def describe_task_definition(original: Original, self: EC2ContainerServiceBackend, task_definition_str: str) -> Any:
+        name = task_definition_str.split("/")[-1]
+        if ":" in name:
+            return original(self, task_definition_str)
+        revisions = self.task_definitions.get(name) or {}
+        active = [number for number, definition in revisions.items() if definition.status == "ACTIVE"]
+        if not active:
+            raise TaskDefinitionNotFoundException()
+        return original(self, f"{name}:{max(active)}")

@@ -168,7 +168,7 @@ def _rollback_blue_green(release: Release, env: Environment) -> dict[str, Any]:
     created = codedeploy.create_deployment(
         applicationName=names.codedeploy_app,
         deploymentGroupName=names.codedeploy_group,
-        revision=target,
+        revision=_stored_revision(codedeploy, names.codedeploy_app, target),
         description=f"Rollback of {current['deploymentId']} to the revision before it (python main.py release rollback)",
     )["deploymentId"]
     say(
@@ -178,8 +178,30 @@ def _rollback_blue_green(release: Release, env: Environment) -> dict[str, Any]:
     return {"environment": env.name, "action": "redeployed", "replaces": current["deploymentId"], "deployment": created}
 
 
+def _stored_revision(codedeploy: Any, application: str, listed: dict[str, Any]) -> dict[str, Any]:
+    """The revision `listed` (as BatchGetDeployments lists it) with its AppSpec text, to deploy again.
+
+    AWS lists an AppSpecContent revision in a deployment's `revision`/`previousRevision` by its sha256
+    only, without `content`; GetApplicationRevision returns the content (botocore codedeploy
+    GetApplicationRevisionOutput; kayac/ecspresso rollback.go reads a deployment's AppSpec so)."""
+    if listed.get("revisionType") not in ("AppSpecContent", "String"):
+        return listed  # S3 or GitHub: the location itself is the revision
+    try:
+        revision: dict[str, Any] = codedeploy.get_application_revision(applicationName=application, revision=listed)[
+            "revision"
+        ]
+    except ClientError as exc:
+        if error_code(exc) == "RevisionDoesNotExistException":
+            raise ReleaseError(f"nothing to roll back to: CodeDeploy no longer has the revision {listed}") from exc
+        raise
+    member = "appSpecContent" if revision.get("revisionType") == "AppSpecContent" else "string"
+    if not (revision.get(member) or {}).get("content"):
+        raise ReleaseError(f"nothing to roll back to: GetApplicationRevision returned no AppSpec for {listed}")
+    return {"revisionType": revision["revisionType"], member: {"content": revision[member]["content"]}}
+
+
 def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dict[str, Any]:
-    """UpdateService to the previous task definition, then wait for the rollout."""
+    """UpdateService to the previous task definition, wait for the rollout, then deregister the one it left."""
     names = release.env_names(env)
     ecs = release.client("ecs", env)
     service = ecs_service(release, env)
@@ -215,4 +237,9 @@ def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dic
     if outcome.code != 0:
         raise ReleaseError(f"{env.name}: the rollback did not complete: {outcome.message}")
     say(f"{env.name}: {outcome.message}")
+    # As kayac/ecspresso's rollback does: the revision rolled back from is deregistered, so the family's latest
+    # ACTIVE revision, which Terraform's task definition tracks (modules/ecs_service.py), is again the one the
+    # service runs, and the next plan is clean instead of registering a copy of it.
+    ecs.deregister_task_definition(taskDefinition=current)
+    say(f"{env.name}: deregistered {current.rsplit('/', 1)[-1]}, the revision rolled back from")
     return {"environment": env.name, "action": "rolled back", "from": current, "to": target}

@@ -245,6 +245,8 @@ def test_wait_succeeds_and_rollback_redeploys_the_previous_revision(deployed, aw
     assert (redeployed["action"], redeployed["replaces"]) == ("redeployed", current)
     revision = aws("codedeploy").get_deployment(deploymentId=redeployed["deployment"])["deploymentInfo"]["revision"]
     assert revision == aws("codedeploy").get_deployment(deploymentId=previous)["deploymentInfo"]["revision"]
+    appspec = aws("codedeploy").get_application_revision(applicationName=APP, revision=revision)["revision"]
+    assert f"AfterAllowTestTraffic: {HOOK}" in appspec["appSpecContent"]["content"]  # the whole AppSpec, hook too
     timed_out = release(deployed, "wait", "production", "--timeout", "1", "--interval", "0.2")
     assert timed_out.returncode == 124  # the redeploy is still running: CodeDeploy has not moved it
     drive(deployed, "codedeploy/deployment", {"deploymentId": redeployed["deployment"], "status": "Succeeded"})
@@ -311,6 +313,11 @@ def test_rolling_rollback_returns_to_the_previous_task_definition(deployed, aws)
     assert (primary["taskDefinition"], primary["rolloutState"]) == (before, "COMPLETED")
     status = json.loads(release(deployed, "status", "staging", "--json").stdout)["environments"]["staging"]
     assert status["image"].endswith(":" + current["containerDefinitions"][0]["image"].rsplit(":", 1)[1])
+    # The revision rolled back from is deregistered: the family's latest ACTIVE revision is what runs again,
+    # so the plan right after the rollback registers nothing (no redundant rolling deployment).
+    assert ecs.describe_task_definition(taskDefinition=released)["taskDefinition"]["status"] == "INACTIVE"
+    plan = deployed.run("plan", "staging", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
 
 
 def test_the_deployment_is_left_converged(deployed):

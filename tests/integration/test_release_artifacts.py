@@ -96,7 +96,10 @@ def test_codedeploy_accepts_a_deployment_of_the_rendered_appspec(
             names.codedeploy_app,
             names.codedeploy_group,
         ), env.name
-        deployed = yaml.safe_load(info["revision"]["appSpecContent"]["content"])
+        # As AWS: GetDeployment lists the AppSpec by its sha256 only; the text is the application's revision.
+        assert "content" not in info["revision"]["appSpecContent"], env.name
+        stored = codedeploy.get_application_revision(applicationName=names.codedeploy_app, revision=info["revision"])
+        deployed = yaml.safe_load(stored["revision"]["appSpecContent"]["content"])
         target = deployed["Resources"][0]["TargetService"]["Properties"]
         assert target["TaskDefinition"] == arn, env.name
         assert target["LoadBalancerInfo"] == {

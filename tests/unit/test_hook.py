@@ -1,17 +1,24 @@
-"""hooks/after_allow_test_traffic.py against a local HTTP stub of the test listener and fake AWS clients."""
+"""hooks/after_allow_test_traffic.py against a local HTTP stub of the test listener, with CodeDeploy and ECS
+either the local emulator (answering as AWS: GetDeployment lists the AppSpec by its sha256 only) or fakes
+shaped the same way (for what the emulator cannot make happen: throttled reports, broken images).
+
+The ALB's network interfaces stay a fake in both: the stub listener is on 127.0.0.1, which no ENI has."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from hooks import after_allow_test_traffic as hook
+from tests.unit.compat.helpers import drive, role, unique
+from tests.unit.conftest import LocalAws
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:111111111111:task-definition/acme-web-production-web:7"
@@ -70,17 +77,30 @@ def listener() -> Iterator[tuple[Listener, int]]:
 
 
 class FakeCodeDeploy:
-    def __init__(self, content: str | None = APPSPEC):
+    """CodeDeploy as AWS answers: GetDeployment lists the revision by sha256, GetApplicationRevision has the text."""
+
+    def __init__(self, content: str | None = APPSPEC, failures: list[Exception] | None = None):
         self.content = content
+        self.failures = list(failures or [])
+        """Raised by the next PutLifecycleEventHookExecutionStatus calls, in order."""
         self.reports: list[dict[str, str]] = []
+        self.attempts = 0
 
     def get_deployment(self, deploymentId: str) -> dict[str, Any]:
-        revision: dict[str, Any] = {"revisionType": "AppSpecContent"}
+        revision = {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "5" * 64}}
+        return {"deploymentInfo": {"deploymentId": deploymentId, "applicationName": "app", "revision": revision}}
+
+    def get_application_revision(self, applicationName: str, revision: dict[str, Any]) -> dict[str, Any]:
+        assert applicationName == "app" and revision["appSpecContent"] == {"sha256": "5" * 64}
+        stored: dict[str, Any] = {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "5" * 64}}
         if self.content is not None:
-            revision["appSpecContent"] = {"content": self.content, "sha256": "x"}
-        return {"deploymentInfo": {"deploymentId": deploymentId, "revision": revision}}
+            stored["appSpecContent"]["content"] = self.content
+        return {"applicationName": applicationName, "revision": stored}
 
     def put_lifecycle_event_hook_execution_status(self, **kwargs: str) -> dict[str, str]:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
         self.reports.append(kwargs)
         return {"lifecycleEventHookExecutionId": kwargs["lifecycleEventHookExecutionId"]}
 
@@ -182,7 +202,7 @@ def test_unreachable_listener_fails(listener):
 @pytest.mark.parametrize(
     ("codedeploy", "ecs", "ec2", "reason"),
     [
-        (FakeCodeDeploy(content=None), None, None, "carries no AppSpec content"),
+        (FakeCodeDeploy(content=None), None, None, "returned no AppSpec content"),
         (FakeCodeDeploy(content="version: 0.0\n"), None, None, "names no task definition"),
         (None, FakeEcs(image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/acme-web:bootstrap"), None, "not tagged"),
         (None, FakeEcs(image="acme-web@sha256:" + "a" * 64), None, "not tagged"),
@@ -252,3 +272,134 @@ def _soon(seconds: float) -> float:
     import time
 
     return time.monotonic() + seconds
+
+
+def _error(code: str, status: int) -> ClientError:
+    response: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "PutLifecycleEventHookExecutionStatus")
+
+
+def _report(codedeploy: FakeCodeDeploy, until: float = 1e12, now: float = 0.0) -> list[float]:
+    """hook.report with a fixed clock; returns the waits between attempts."""
+    waits: list[float] = []
+    clients = hook.Clients(codedeploy, FakeEcs(), FakeEc2())
+    hook.report(clients, "d-1", "execution-1", "Succeeded", until, clock=lambda: now, sleep=waits.append)
+    return waits
+
+
+def test_the_report_is_retried_with_backoff_on_throttling_5xx_and_the_connection():
+    codedeploy = FakeCodeDeploy(
+        failures=[
+            _error("ThrottlingException", 400),
+            _error("InternalFailure", 500),
+            EndpointConnectionError(endpoint_url="https://codedeploy.eu-west-1.amazonaws.com"),
+        ]
+    )
+    assert _report(codedeploy) == [0.5, 1.0, 2.0]
+    assert codedeploy.attempts == 4 and [r["status"] for r in codedeploy.reports] == ["Succeeded"]
+
+
+def test_the_report_gives_up_after_its_bounded_attempts():
+    codedeploy = FakeCodeDeploy(failures=[_error("ServiceUnavailable", 503)] * 10)
+    with pytest.raises(ClientError, match="ServiceUnavailable"):
+        _report(codedeploy)
+    assert codedeploy.attempts == hook.REPORT_ATTEMPTS == 5
+
+
+def test_the_report_is_not_retried_past_the_functions_timeout():
+    codedeploy = FakeCodeDeploy(failures=[_error("ThrottlingException", 400)] * 10)
+    with pytest.raises(ClientError):
+        _report(codedeploy, until=100.7, now=100.0)  # waits 0.5 s once; a second wait (1 s) would pass the timeout
+    assert codedeploy.attempts == 2
+
+
+def test_an_error_a_retry_cannot_cure_is_not_retried():
+    codedeploy = FakeCodeDeploy(failures=[_error("InvalidLifecycleEventHookExecutionIdException", 400)])
+    with pytest.raises(ClientError, match="InvalidLifecycleEventHookExecutionId"):
+        _report(codedeploy)
+    assert codedeploy.attempts == 1
+
+
+def test_a_report_recorded_before_its_answer_was_lost_counts_as_done():
+    codedeploy = FakeCodeDeploy(
+        failures=[_error("InternalFailure", 500), _error("LifecycleEventAlreadyCompletedException", 400)]
+    )
+    assert _report(codedeploy) == [0.5]
+    assert codedeploy.attempts == 2
+
+
+# --- Against the emulator, which answers as AWS does -----------------------------------------------------
+
+
+def _deployment_at_the_hook(local_aws: LocalAws) -> dict[str, str]:
+    """A CodeDeployToECS-like deployment of a task definition whose image is tagged COMMIT, driven to
+    AfterAllowTestTraffic: the event CodeDeploy invokes the hook with."""
+    client = local_aws.client
+    definition = client("ecs").register_task_definition(
+        family=unique("acme-web-production-web"),
+        containerDefinitions=[
+            {"name": "web", "image": f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/acme-web:{COMMIT}", "memory": 128}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    codedeploy = client("codedeploy")
+    app, group = unique("app"), unique("dg")
+    codedeploy.create_application(applicationName=app, computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName=group,
+        serviceRoleArn=role(client, "codedeploy.amazonaws.com"),
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"serviceName": "web", "clusterName": "prod"}],
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+    )
+    deployment = codedeploy.create_deployment(
+        applicationName=app,
+        deploymentGroupName=group,
+        revision={
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": APPSPEC.replace(TASK_DEFINITION, definition)},
+        },
+    )["deploymentId"]
+    at_hook = {"deploymentId": deployment, "status": "InProgress", "lifecycleEvent": "AfterAllowTestTraffic"}
+    execution = drive(local_aws.endpoint, "codedeploy/deployment", at_hook)["lifecycleEventHookExecutionId"]
+    assert (
+        "content"
+        not in codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]["revision"]["appSpecContent"]
+    )
+    return {"DeploymentId": deployment, "LifecycleEventHookExecutionId": execution}
+
+
+def _hook_event_status(client: Callable[[str], Any], deployment: str) -> str:
+    codedeploy = client("codedeploy")
+    ids = codedeploy.list_deployment_targets(deploymentId=deployment)["targetIds"]
+    (target,) = codedeploy.batch_get_deployment_targets(deploymentId=deployment, targetIds=ids)["deploymentTargets"]
+    events = {e["lifecycleEventName"]: e["status"] for e in target["ecsTarget"]["lifecycleEvents"]}
+    return str(events["AfterAllowTestTraffic"])
+
+
+def test_on_the_emulator_a_good_commit_is_reported_succeeded(listener, local_aws: LocalAws):
+    state, port = listener
+    client = local_aws.client
+    event = _deployment_at_the_hook(local_aws)
+    clients = hook.Clients(client("codedeploy"), client("ecs"), FakeEc2())
+    result = hook.run(event, settings(port), clients, 1e12)
+    assert result["status"] == "Succeeded", result
+    assert [p for p, _ in state.requests] == ["/health", "/version"] * 2
+    assert _hook_event_status(client, event["DeploymentId"]) == "Succeeded"
+    info = client("codedeploy").get_deployment(deploymentId=event["DeploymentId"])["deploymentInfo"]
+    assert info["status"] == "InProgress"  # on to the traffic shift
+    client("codedeploy").stop_deployment(deploymentId=event["DeploymentId"], autoRollbackEnabled=False)
+
+
+def test_on_the_emulator_a_wrong_commit_is_reported_failed(listener, local_aws: LocalAws):
+    state, port = listener
+    state.commit = "fedcba9876543210fedcba9876543210fedcba98"
+    client = local_aws.client
+    event = _deployment_at_the_hook(local_aws)
+    clients = hook.Clients(client("codedeploy"), client("ecs"), FakeEc2())
+    result = hook.run(event, settings(port, request_timeout=0.1), clients, _soon(0.5))
+    assert result["status"] == "Failed" and COMMIT in result["reason"], result
+    assert _hook_event_status(client, event["DeploymentId"]) == "Failed"
+    info = client("codedeploy").get_deployment(deploymentId=event["DeploymentId"])["deploymentInfo"]
+    assert info["status"] == "Failed" and info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"

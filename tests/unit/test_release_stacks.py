@@ -109,8 +109,13 @@ def test_hook_role_may_only_report_and_run_in_the_vpc(stack_json):
         ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
         ["arn:aws:codedeploy:eu-west-1:111111111111:deploymentgroup:acme-web-production/acme-web-production-web"],
     )
+    # GetDeployment lists the AppSpec by its sha256 only: its text comes from the application's revision.
+    assert actions["ReadAppSpec"] == (
+        ["codedeploy:GetApplicationRevision"],
+        ["arn:aws:codedeploy:eu-west-1:111111111111:application:acme-web-production"],
+    )
     assert actions["ReadTaskDefinition"] == (["ecs:DescribeTaskDefinition"], "*")
-    assert set(actions) == {"Logs", "ReportToCodeDeploy", "ReadTaskDefinition", "RunInVpc"}
+    assert set(actions) == {"Logs", "ReportToCodeDeploy", "ReadAppSpec", "ReadTaskDefinition", "RunInVpc"}
     assert not resources(prod, "aws_iam_role_policy_attachment") or all(
         "Lambda" not in a["policy_arn"] for a in resources(prod, "aws_iam_role_policy_attachment").values()
     )
@@ -207,6 +212,11 @@ def test_release_notifications(stack_json, name: str):
     assert key["enable_key_rotation"] is True
     key_users = next(s for s in json.loads(key["policy"])["Statement"] if s["Sid"] == "PublishersUseTheKey")
     assert set(key_users["Principal"]["Service"]) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert key_users["Condition"] == {  # the key serves SNS's requests for this topic only
+        "StringEquals": {
+            "kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:eu-west-1:111111111111:{topic['name']}"
+        }
+    }
     _, topic_policy = one(stack, "aws_sns_topic_policy")
     statements = {s["Principal"]["Service"]: s for s in json.loads(topic_policy["policy"])["Statement"]}
     assert set(statements) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}

@@ -242,6 +242,12 @@ def test_release_roles_have_the_documented_permissions(stack_json):
     build = {a for st in policies["build-and-push"]["Statement"] for a in st["Action"]}
     pipeline = {a for st in policies["release"]["Statement"] for a in st["Action"]}
     assert {"s3:GetBucketAcl", "s3:GetBucketLocation"} <= build
+    # IAM evaluates GetParametersByPath on the path as the buildspec passes it, trailing slash included
+    # (aws-ia/terraform-aws-control_tower_account_factory#174): `parameter/acme-web` alone is denied on AWS.
+    (parameters,) = [st for st in policies["build-and-push"]["Statement"] if st["Sid"] == "ReleaseParameters"]
+    assert parameters["Action"] == ["ssm:GetParametersByPath"]
+    assert sorted(r.split(":", 5)[5] for r in parameters["Resource"]) == ["parameter/acme-web", "parameter/acme-web/"]
+    assert '--path "$RELEASE_PARAMETERS_PATH"' in (ROOT / "buildspecs/build.yml").read_text()
     assert {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",

@@ -4,6 +4,7 @@ deployments' targets, lifecycle events, stops, rollbacks and hooks."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Any
 
 import pytest
@@ -355,6 +356,59 @@ def test_a_first_deployment_rolls_back_to_the_original_task_set(client: Client, 
     ]
     client("codedeploy").stop_deployment(deploymentId=release, autoRollbackEnabled=True)
     rollback = _info(client, _info(client, release)["rollbackInfo"]["rollbackDeploymentId"])
-    content = rollback["revision"]["appSpecContent"]["content"]
+    content = _appspec_text(client, app, rollback["revision"])
     assert f"TaskDefinition: {service['taskDefinition']}" in content and "web:9" not in content
     client("codedeploy").stop_deployment(deploymentId=rollback["deploymentId"], autoRollbackEnabled=False)
+
+
+def _appspec_text(client: Client, app: str, revision: dict[str, Any]) -> str:
+    stored = client("codedeploy").get_application_revision(applicationName=app, revision=revision)
+    return str(stored["revision"]["appSpecContent"]["content"])
+
+
+def test_a_deployment_lists_its_appspec_by_sha256_only(client: Client, running: Any) -> None:
+    """AWS lists an AppSpecContent revision by its sha256, without content (kayac/ecspresso rollback.go)."""
+    codedeploy = client("codedeploy")
+    app, group = _release_group(client)
+    first = _deploy(client, app, group, 1)
+    content = _appspec(f"arn:aws:ecs:{REGION}:{MOTO_ACCOUNT_ID}:task-definition/web:1")["appSpecContent"]["content"]
+    listed = {
+        "revisionType": "AppSpecContent",
+        "appSpecContent": {"sha256": hashlib.sha256(content.encode()).hexdigest()},
+    }
+    assert _info(client, first)["revision"] == listed
+    drive(running.endpoint, "codedeploy/deployment", {"deploymentId": first, "status": "Succeeded"})
+    second = _deploy(client, app, group, 2)
+    (batch,) = codedeploy.batch_get_deployments(deploymentIds=[second])["deploymentsInfo"]
+    assert batch["previousRevision"] == listed
+    assert "content" not in batch["revision"]["appSpecContent"] and batch["revision"]["appSpecContent"]["sha256"]
+    codedeploy.stop_deployment(deploymentId=second, autoRollbackEnabled=False)
+
+
+def test_application_revision_returns_the_appspec(client: Client, running: Any) -> None:
+    codedeploy = client("codedeploy")
+    app, group = _release_group(client)
+    deployment = _deploy(client, app, group, 4)
+    listed = _info(client, deployment)["revision"]
+    stored = codedeploy.get_application_revision(applicationName=app, revision=listed)
+    assert stored["applicationName"] == app
+    assert "task-definition/web:4" in stored["revision"]["appSpecContent"]["content"]
+    assert stored["revision"]["appSpecContent"]["sha256"] == listed["appSpecContent"]["sha256"]
+    assert stored["revisionInfo"]["deploymentGroups"] == [group]
+    assert isinstance(stored["revisionInfo"]["registerTime"], datetime.datetime)
+    by_content = _appspec(f"arn:aws:ecs:{REGION}:{MOTO_ACCOUNT_ID}:task-definition/web:4")
+    assert (
+        codedeploy.get_application_revision(applicationName=app, revision=by_content)["revision"] == stored["revision"]
+    )
+    for name, revision, code in (
+        (
+            app,
+            {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "0" * 64}},
+            "RevisionDoesNotExistException",
+        ),
+        (unique("nope"), listed, "ApplicationDoesNotExistException"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            codedeploy.get_application_revision(applicationName=name, revision=revision)
+        assert refused.value.response["Error"]["Code"] == code
+    codedeploy.stop_deployment(deploymentId=deployment, autoRollbackEnabled=False)

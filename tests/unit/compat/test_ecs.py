@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.compat.helpers import Client, ecs_service
+from tests.unit.compat.helpers import Client, ecs_service, unique
 
 TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
 
@@ -103,3 +103,29 @@ def test_code_deploy_service_reports_the_resolved_platform_version(client: Clien
     assert (
         ecs.describe_services(cluster=other_cluster, services=[rolling])["services"][0]["platformVersion"] == "LATEST"
     )
+
+
+def test_a_family_names_its_latest_active_revision(client: Client) -> None:
+    """After a rollback deregisters the revision it left, the family is the one the service runs again."""
+    ecs = client("ecs")
+    family = unique("web")
+    arns = [
+        ecs.register_task_definition(
+            family=family, containerDefinitions=[{"name": "web", "image": f"nginx:{tag}", "memory": 128}]
+        )["taskDefinition"]["taskDefinitionArn"]
+        for tag in ("good", "bad")
+    ]
+    assert ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]["taskDefinitionArn"] == arns[1]
+    ecs.deregister_task_definition(taskDefinition=arns[1])
+    assert ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]["taskDefinitionArn"] == arns[0]
+    inactive = ecs.describe_task_definition(taskDefinition=arns[1])["taskDefinition"]  # still described by revision
+    assert inactive["status"] == "INACTIVE"
+    again = ecs.register_task_definition(
+        family=family, containerDefinitions=[{"name": "web", "image": "nginx:next", "memory": 128}]
+    )["taskDefinition"]
+    assert again["revision"] == 3  # numbered after every revision, as AWS does
+    ecs.deregister_task_definition(taskDefinition=arns[0])
+    ecs.deregister_task_definition(taskDefinition=again["taskDefinitionArn"])
+    with pytest.raises(ClientError) as none_active:
+        ecs.describe_task_definition(taskDefinition=family)
+    assert none_active.value.response["Error"]["Code"] == "ClientException"

@@ -19,6 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from config.names import parameters_by_path_arns
 from emulator import EmulatorStatus
 from emulator.compat.iam import _operator_met
 from tests.unit.compat.helpers import REGION, Client, iam_enforced, role, unique
@@ -111,6 +112,26 @@ def test_ssm_parameter_reads_are_scoped_to_the_parameter(
         assert ssm.get_parameter(Name=ours)["Parameter"]["Value"] == "{}"  # moto alone: evaluated against "*"
         ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=ours)
         assert denied(lambda: ssm.get_parameter(Name=theirs))
+
+
+def test_parameters_by_path_are_authorized_on_the_path_as_passed(
+    client: Client, as_role: Callable[..., RoleClient], running, account: str
+) -> None:
+    """`--path /p/` needs `parameter/p/`: the project's grant (both forms) reads, `parameter/p` alone is denied."""
+    project = unique("proj")
+    client("ssm").put_parameter(Name=f"/{project}/production/release", Value="{}", Type="String")
+    bare_only = as_role(allow(["ssm:GetParametersByPath"], f"arn:aws:ssm:{REGION}:{account}:parameter/{project}"))(
+        "ssm"
+    )
+    granted = as_role(allow(["ssm:GetParametersByPath"], parameters_by_path_arns(REGION, account, f"/{project}/")))(
+        "ssm"
+    )
+    with iam_enforced(str(running.endpoint)):
+        assert denied(lambda: bare_only.get_parameters_by_path(Path=f"/{project}/", Recursive=True))  # moto alone: "*"
+        found = granted.get_parameters_by_path(Path=f"/{project}/", Recursive=True)["Parameters"]
+        assert [p["Name"] for p in found] == [f"/{project}/production/release"]
+        granted.get_parameters_by_path(Path=f"/{project}", Recursive=True)
+        assert denied(lambda: granted.get_parameters_by_path(Path=f"/{project}/production/", Recursive=True))
 
 
 def test_lambda_reads_are_scoped_to_the_function(
