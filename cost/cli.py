@@ -1,7 +1,8 @@
 """`cost [STACK ...] [--json] [--markdown FILE] [--against REF]`: the command, for orchestrator/cli.py.
 
 Exit codes: 0 estimated, 2 invalid configuration or a problem the user fixes (missing
-price table, unknown stack or ref), 1 the synthesis failed.
+price table; an unknown stack or ref is refused while parsing, before any synthesis), 1 the
+synthesis failed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from config import ConfigError, load_project
+from config import ConfigError, arguments, load_project
 from cost import render
 from cost.diff import CostDiff, diff
 from cost.estimate import estimate
@@ -22,17 +23,25 @@ from synthesis.synth import SynthError, synthesize
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def git_ref(value: str) -> arguments.GitRef:
+    """A git ref of ROOT's repository, resolved while the arguments are parsed."""
+    return arguments.git_ref(lambda ref: resolve(ref, ROOT), RefError)(value)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stacks", nargs="*", metavar="STACK", help="stacks to estimate (default: every stack)")
+    parser.add_argument(
+        "stacks", nargs="*", type=arguments.stack, metavar="STACK", help="stacks to estimate (default: every stack)"
+    )
     parser.add_argument("--json", action="store_true", help="print the estimate (and the change) as JSON on stdout")
     parser.add_argument(
         "--markdown",
-        type=Path,
+        type=arguments.output_file,
         metavar="FILE",
         help="also write a Markdown section for the merge request: the estimate, or with --against the change",
     )
     parser.add_argument(
         "--against",
+        type=git_ref,
         metavar="REF",
         help="also estimate git REF with its own code and YAML, and show the change per stack (e.g. origin/main)",
     )
@@ -45,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         current = _estimate_checkout(environments, args.stacks)
         if args.against:
-            against = f"{args.against} ({resolve(args.against, ROOT)[:12]})"
-            change = diff(_estimate_ref(args.against, environments, args.stacks), current)
+            against = f"{args.against.name} ({args.against.commit[:12]})"
+            change = diff(_estimate_ref(args.against.commit, environments, args.stacks), current)
     except (ConfigError, CostError, RefError) as exc:
         print(f"error: {against + ': ' if against else ''}{exc}", file=sys.stderr)
         return 2
@@ -56,9 +65,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     output = render.as_json if args.json else render.text
     sys.stdout.write(output(current, change, against))
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(render.markdown(current, change, against))
+    if args.markdown:  # checked while parsing; the disk may still refuse it (full, read-only)
+        try:
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.write_text(render.markdown(current, change, against))
+        except OSError as exc:
+            print(f"error: --markdown: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -31,8 +31,12 @@ class RefError(Exception):
 
 
 def resolve(ref: str, root: Path = ROOT) -> str:
-    """The commit a ref names (branch, tag, sha, `HEAD~1`, `origin/main`)."""
-    done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    """The commit a ref names (branch, tag, sha, `HEAD~1`, `origin/main`). `--end-of-options`: a ref
+    that starts with `-` is a name to look up, never an option of git's."""
+    try:
+        done = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except OSError as exc:
+        raise RefError(f"cannot run git to resolve {ref!r}: {exc}") from exc
     if done.returncode != 0:
         raise RefError(f"unknown git ref {ref!r} in {root} (in CI, fetch it first: git fetch origin {ref})")
     return done.stdout.decode().strip()

@@ -11,6 +11,7 @@ from orchestrator.commands.report import emit, exit_code
 from orchestrator.executor import Outcome, Status
 from orchestrator.progress import Progress
 from orchestrator.session import ROOT, open_session, synthesize_app
+from orchestrator.targets import TargetError
 from synthesis.manifest import read_stacks
 
 
@@ -56,7 +57,10 @@ def local(args: argparse.Namespace) -> int:
 
     if args.action == "start":
         account = load_project(ROOT).settings.aws.account_id
-        status = emulator.start(account_id=account)
+        try:
+            status = emulator.start(account_id=account)
+        except emulator.EmulatorError as exc:
+            raise TargetError(f"the local emulator did not start: {exc}") from exc
     elif args.action == "stop":
         stopped = emulator.stop()
         print("stopped the local emulator" if stopped else "the local emulator was not running", file=sys.stderr)

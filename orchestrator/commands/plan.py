@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from config.arguments import GitRef
 from orchestrator.commands.planning import locks, orphans, plan_all
 from orchestrator.commands.report import finish
 from orchestrator.plans import summary
@@ -29,19 +30,26 @@ def plan(args: argparse.Namespace) -> int:
                 (args.plan_dir / f"{name}.txt").write_text(runner.show_text())
     total = Counts.total(o.counts for o in outcomes.values())
     if args.report:
-        args.report.write_text(json.dumps(total.as_report()))
+        _writable(args.report).write_text(json.dumps(total.as_report()))
     if args.summary:
-        args.summary.write_text(summary.render(outcomes, s.skipped, lambda name: s.runner(name).show_text()))
+        _writable(args.summary).write_text(summary.render(outcomes, s.skipped, lambda name: s.runner(name).show_text()))
     finish(s, outcomes, args.json, "plan", extra={"orphans": orphans(s), "locks": locks(s)})
     if not all(o.ok for o in outcomes.values()):
         return 1
     return 2 if args.detailed_exitcode and total.changes else 0
 
 
-def _skip_unchanged(s: Session, ref: str, environments: Path) -> None:
-    """Leave out the stacks REF's synthesis (with REF's own code and YAML) already had as they are."""
+def _writable(path: Path) -> Path:
+    """`path`, its folder made: the option's parser checked that it can be (config.arguments.output_file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _skip_unchanged(s: Session, ref: GitRef, environments: Path) -> None:
+    """Leave out the stacks REF's synthesis (with REF's own code and YAML) already had as they are;
+    the commit it named when the arguments were parsed is the one synthesized."""
     with s.progress.step("app", f"synth {ref}"):
-        _, ref_outdir = synthesize_ref(ref, ROOT, environments)
+        _, ref_outdir = synthesize_ref(ref.commit, ROOT, environments)
     same = unchanged_stacks(s.selected, s.synth.outdir, ref_outdir)
     for name in same:
         s.skipped[name] = f"synthesized as at {ref}: nothing to plan"

@@ -161,9 +161,11 @@ def detect(s: Session, args: argparse.Namespace) -> int:
         "stacks": {n: {**asdict(d), "steps": outcomes[n].steps_json()} for n, d in found.items()},
     }
     total = Counts.total(d.counts() for d in found.values())
-    if args.report:
+    if args.report:  # its folder can be made: checked while parsing (config.arguments.output_file)
+        args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
     if args.gitlab_report:
+        args.gitlab_report.parent.mkdir(parents=True, exist_ok=True)
         args.gitlab_report.write_text(json.dumps(total.as_report()))
     if args.json:
         json.dump(report, sys.stdout, indent=2, default=str)

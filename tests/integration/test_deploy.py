@@ -85,7 +85,7 @@ def test_deploy_without_approval_and_without_a_terminal_refuses(deployed):
 
 def test_unknown_stack_and_gitlab_on_local_are_refused(deployed):
     unknown = deployed.run("plan", "nope")
-    assert unknown.returncode == 1 and "unknown stack nope; expected one of" in unknown.stderr
+    assert unknown.returncode == 2 and "argument STACK: unknown stack 'nope'; expected one of" in unknown.stderr
     gitlab = deployed.run("plan", "gitlab")
     assert gitlab.returncode == 1 and "cannot run on the local target" in gitlab.stderr
 

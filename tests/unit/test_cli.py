@@ -100,6 +100,8 @@ def snippet_problems(snippet: str, root: argparse.ArgumentParser) -> list[str]:
     if found:
         command, _, rest = snippet[found.end() :].partition(" #")
         comment = f"{snippet[: found.start()]} {rest}"
+        if ": error: " in command:  # a usage error as printed, `python main.py plan: error: ...`: its command
+            command = command.partition(": error: ")[0]
     elif snippet.split()[0] in subparsers_of(root):
         command, _, comment = snippet.partition(" #")
     elif FOREIGN.match(snippet):
@@ -164,4 +166,6 @@ def test_the_documentation_checks_find_what_does_not_exist():
     assert snippet_problems("python main.py local restart", root)
     assert snippet_problems("python main.py synth  # then --no-such-option", root)
     assert snippet_problems("--no-such-option", root)
+    assert not snippet_problems("python main.py release wait: error: argument ENV: unknown environment 'x'", root)
+    assert snippet_problems("python main.py frobnicate: error: argument --x: expected ...", root)
     assert MAKE.findall("make up      # deploy") == ["up"]

@@ -51,7 +51,7 @@ def test_an_unknown_environment_is_named_before_any_target_starts(argv, capsys, 
     monkeypatch.setattr(targets.AwsTarget, "prepare", no_target)
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "error: unknown environment 'nowhere'; expected one of staging, production" in err
+    assert "error: argument ENV: unknown environment 'nowhere'; expected one of staging, production" in err
     assert "Traceback" not in err
 
 
