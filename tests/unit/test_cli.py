@@ -19,7 +19,7 @@ NAME = re.compile(r"[a-z][a-z0-9_-]*(?:\|[a-z][a-z0-9_-]*)*")  # a word, or alte
 MAKE = re.compile(r"(?:^|[;&|]\s*)make\s+([A-Za-z0-9_][\w.-]*)")
 # Snippets of other programs: their options are theirs, not the CLI's.
 FOREIGN = re.compile(
-    r"^(?:\$\s*)?(?:cdktf|terraform|make|git|pipenv|npm|gitlab-ci-local|checkov|python -m (?!main\b))\b"
+    r"^(?:\$\s*)?(?:cdktf|terraform|aws|make|git|pipenv|npm|gitlab-ci-local|checkov|python -m (?!main\b))\b"
 )
 
 
