@@ -139,7 +139,7 @@ def test_staging_by_hand(examples: Synthesized):
 def test_production_by_hand(examples: Synthesized):
     """blue_green, autoscaled 2..6 tasks of 0.5 vCPU / 1 GB (min_count on average), two NAT gateways, 90 days of logs."""
     items = by_item(examples.estimate().stacks["production"])
-    deploy_minutes = 10 + 5 + 5  # release_minutes + Canary10Percent5Minutes shift + termination_wait_minutes
+    deploy_minutes = 10 + 5 + 10  # release_minutes + Canary10Percent5Minutes shift + termination_wait_minutes
     release_hours = 2 * deploy_minutes / 60 * RELEASES  # blue stays beside green: the 2 tasks doubled
     nat_gb = 20 + RELEASES * 2 * 0.15  # nat_gb_per_month + image pulls by the 2 new tasks of each release
     expected = {
