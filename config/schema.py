@@ -58,6 +58,19 @@ FARGATE_MEMORY = {
     4096: list(range(8192, 30721, 1024)),
 }
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+ALARM_PERIOD_SECONDS = 60
+"""The period of every release alarm: the finest the ALB's metrics have (ALB user guide, CloudWatch metrics)."""
+METRIC_DELAY_SECONDS = 60
+"""How late an ALB minute reaches CloudWatch. An ESTIMATE: AWS documents the 60-second period, not the delay
+(docs/zero-downtime.md)."""
+CANARY_MINUTES = {
+    "CodeDeployDefault.ECSCanary10Percent5Minutes": 5,
+    "CodeDeployDefault.ECSCanary10Percent15Minutes": 15,
+}
+"""How long each canary config keeps 10% of traffic on green before moving the rest (CodeDeploy user guide,
+deployment configurations on an Amazon ECS compute platform)."""
+FARGATE_MAX_STOP_TIMEOUT = 120
+"""The longest stopTimeout Fargate allows (ECS task definition parameters, stopTimeout)."""
 CODEDEPLOY_ECS_CONFIGS = (
     "CodeDeployDefault.ECSAllAtOnce",
     "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
@@ -145,6 +158,25 @@ class Service(Section):
     health_check_path: str = Field(
         default="/health", pattern=r"^/", description="Path the ALB health check requests (HEALTH_PATH)."
     )
+    drain_seconds: int = Field(
+        default=10,
+        ge=0,
+        description="After SIGTERM the service keeps accepting for this long (DRAIN_SECONDS), for ALB nodes that "
+        "have not yet seen the target deregistered; then it stops accepting and finishes what is in flight.",
+    )
+    request_timeout_seconds: int = Field(
+        default=10,
+        ge=1,
+        description="Longest a request's read or write may stall (REQUEST_TIMEOUT_SECONDS); also the target "
+        "groups' deregistration delay, the longest an in-flight request may need.",
+    )
+    stop_timeout_seconds: int = Field(
+        default=30,
+        ge=2,
+        le=FARGATE_MAX_STOP_TIMEOUT,
+        description="The container's stopTimeout: from SIGTERM to SIGKILL; must exceed drain_seconds + "
+        "request_timeout_seconds.",
+    )
     environment: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict, description="Plain environment variables; never secrets."
     )
@@ -152,10 +184,11 @@ class Service(Section):
     @field_validator("environment")
     @classmethod
     def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = sorted(set(value) & {"APP_ENV", "PORT", "HEALTH_PATH"})
+        reserved = sorted(set(value) & {"APP_ENV", "PORT", "HEALTH_PATH", "DRAIN_SECONDS", "REQUEST_TIMEOUT_SECONDS"})
         if reserved:
             raise ValueError(
-                f"{', '.join(reserved)} are set from the environment name, container_port and health_check_path"
+                f"{', '.join(reserved)} are set from the environment name, container_port, health_check_path, "
+                "drain_seconds and request_timeout_seconds"
             )
         return value
 
@@ -167,7 +200,19 @@ class Service(Section):
             )
         if not self.min_count <= self.desired_count <= self.max_count:
             raise ValueError("desired_count: expected min_count <= desired_count <= max_count")
+        if self.drain_seconds + self.request_timeout_seconds >= self.stop_timeout_seconds:
+            raise ValueError(
+                f"stop_timeout_seconds: {self.stop_timeout_seconds} s leaves no time to exit after drain_seconds "
+                f"({self.drain_seconds} s) + request_timeout_seconds ({self.request_timeout_seconds} s) = "
+                f"{self.drain_seconds + self.request_timeout_seconds} s; expected more (SIGKILL would cut requests)"
+            )
         return self
+
+    @property
+    def deregistration_delay_seconds(self) -> int:
+        """The ALB waits this long for in-flight requests of a deregistered target (it stops at once when none
+        is in flight): the longest a request may take."""
+        return self.request_timeout_seconds
 
     @property
     def autoscaled(self) -> bool:
@@ -186,6 +231,11 @@ class Rolling(Section):
     )
 
 
+class SmokePath(Section):
+    path: str = Field(pattern=r"^/[^\s]*$", description="Path (and query) to request, e.g. / or /api/items?limit=1.")
+    status: int = Field(default=200, ge=100, le=599, description="The status it must answer.")
+
+
 class BlueGreen(Section):
     deployment_config: Literal[CODEDEPLOY_ECS_CONFIGS] = Field(  # type: ignore[valid-type]  # a tuple of literals
         default="CodeDeployDefault.ECSCanary10Percent5Minutes", description="CodeDeploy traffic-shifting configuration."
@@ -194,15 +244,28 @@ class BlueGreen(Section):
         default=8443, ge=1, le=65535, description="Port of the ALB test listener (green before shift)."
     )
     termination_wait_minutes: int = Field(
-        default=5, ge=0, le=2880, description="How long blue tasks stay after the shift."
+        default=10,
+        ge=0,
+        le=2880,
+        description="How long blue tasks stay after the shift: while they do, a firing alarm sends traffic back to "
+        "them in seconds. With rollback_on_alarms it must exceed the alarms' worst-case detection "
+        "(docs/zero-downtime.md).",
     )
     rollback_on_alarms: bool = Field(
-        default=True, description="Stop and roll back when the 5xx or unhealthy-host alarm fires."
+        default=True,
+        description="Stop and roll back when a release alarm fires (5xx rate, connection errors, unhealthy hosts "
+        "per target group; the load balancer's 502/503/504 rate).",
+    )
+    smoke_paths: list[SmokePath] = Field(
+        default_factory=lambda: [SmokePath(path="/")],
+        description="Paths the hook requests from the green tasks through the test listener, besides the health "
+        "path and /version; each must answer its status or the deployment fails before any production traffic.",
     )
     hook: bool = Field(
         default=True,
         description="Gate the traffic shift on the AfterAllowTestTraffic hook: a Lambda (hooks/) that calls the "
-        "green tasks through the test listener (health path, and /version must report the released commit) "
+        "green tasks through the test listener (health path, /version must report the released commit, and "
+        "smoke_paths) "
         "and fails the deployment otherwise. It runs in the private subnets; without NAT gateways "
         "(network.tasks_in_public_subnets) interface VPC endpoints give it the AWS APIs it reports to.",
     )
@@ -233,9 +296,52 @@ class Listener(Section):
 
 
 class Alarms(Section):
-    http_5xx_threshold: int = Field(default=5, ge=1, description="Target 5xx responses per minute that fail a release.")
+    """The release alarms (modules/observability.py), one-minute periods; docs/zero-downtime.md has the figures."""
+
+    error_rate_percent: float = Field(
+        default=5,
+        gt=0,
+        le=100,
+        description="5xx responses per 100 requests in a minute that fail a release: the targets' 5xx per target "
+        "group, and the load balancer's own 502/503/504.",
+    )
+    minimum_requests: int = Field(
+        default=10,
+        ge=1,
+        description="Requests in a minute below which the error rate is not judged (quiet hours do not alarm); "
+        "per target group, so at a 10% canary green needs 10x this in total traffic.",
+    )
+    connection_errors_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Failed ALB-to-target connections in a minute, per target group, that fail a release.",
+    )
     unhealthy_hosts_threshold: int = Field(default=1, ge=1, description="Unhealthy targets that fail a release.")
-    evaluation_periods: int = Field(default=2, ge=1, description="Minutes an alarm condition must last to fire.")
+    evaluation_periods: int = Field(default=3, ge=1, description="Minutes of data each alarm looks at.")
+    datapoints_to_alarm: int = Field(
+        default=2, ge=1, description="Breaching minutes among evaluation_periods that fire an alarm."
+    )
+
+    @model_validator(mode="after")
+    def _datapoints(self) -> Alarms:
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError(
+                f"datapoints_to_alarm: expected at most evaluation_periods ({self.evaluation_periods}), "
+                f"got {self.datapoints_to_alarm}"
+            )
+        return self
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case from the first bad response to an alarm firing, at full traffic: the minute it fell in
+        (partly good), `datapoints_to_alarm` breaching minutes, and the metrics' delay (an estimate)."""
+        return (self.datapoints_to_alarm + 1) * ALARM_PERIOD_SECONDS + METRIC_DELAY_SECONDS
+
+    def detection_text(self) -> str:
+        return (
+            f"the alarms' worst-case detection, {self.detection_seconds} s ((alarms.datapoints_to_alarm "
+            f"{self.datapoints_to_alarm} + 1) x {ALARM_PERIOD_SECONDS} s + ~{METRIC_DELAY_SECONDS} s ALB metric delay)"
+        )
 
 
 class Release(Section):
@@ -281,6 +387,29 @@ class Environment(Section):
                 raise ValueError(
                     "deployment.blue_green.test_listener_port: expected a port other than the production listener's"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _rollback_window(self) -> Environment:
+        """A bad release must be caught while blue still runs (a stop then moves traffic back in seconds), and
+        while the canary holds it to 10% of traffic."""
+        bg = self.deployment.blue_green
+        if self.deployment.strategy is not Strategy.BLUE_GREEN or not bg.rollback_on_alarms:
+            return self
+        detection = self.alarms.detection_seconds
+        if bg.termination_wait_minutes * 60 <= detection:
+            raise ValueError(
+                f"deployment.blue_green.termination_wait_minutes: {bg.termination_wait_minutes} minute(s) "
+                f"({bg.termination_wait_minutes * 60} s) end before {self.alarms.detection_text()}; expected at "
+                f"least {detection // 60 + 1} minutes, or fewer alarms.datapoints_to_alarm"
+            )
+        canary = CANARY_MINUTES.get(bg.deployment_config)
+        if canary is not None and canary * 60 < detection:
+            raise ValueError(
+                f"deployment.blue_green.deployment_config: the {canary}-minute canary ({canary * 60} s) ends before "
+                f"{self.alarms.detection_text()}; expected CodeDeployDefault.ECSCanary10Percent15Minutes, or fewer "
+                "alarms.datapoints_to_alarm"
+            )
         return self
 
     @property

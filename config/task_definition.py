@@ -21,13 +21,16 @@ def image_uri(settings: ProjectSettings, env: Environment, tag: str) -> str:
 
 
 def runtime_environment(env: Environment) -> dict[str, str]:
-    """What the service must agree on with the ALB (port, health path), plus the user's variables."""
+    """What the service must agree on with the ALB (port, health path) and with its stopTimeout (the drain and
+    request timeout: docs/zero-downtime.md), plus the user's variables."""
     service = env.service
     return {
         **service.environment,
         "APP_ENV": env.name,
         "PORT": str(service.container_port),
         "HEALTH_PATH": service.health_check_path,
+        "DRAIN_SECONDS": str(service.drain_seconds),
+        "REQUEST_TIMEOUT_SECONDS": str(service.request_timeout_seconds),
     }
 
 
@@ -52,7 +55,7 @@ def container_definitions(settings: ProjectSettings, env: Environment, image: st
                     "awslogs-stream-prefix": names.log_stream_prefix,
                 },
             },
-            "stopTimeout": 30,
+            "stopTimeout": service.stop_timeout_seconds,
         }
     ]
 

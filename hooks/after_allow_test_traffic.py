@@ -14,8 +14,10 @@ listener forwards to the replacement (green) task set, before any production tra
    test listener admits only the VPC's CIDR, and an internet-facing ALB's DNS name resolves to public
    addresses even inside the VPC (a request to them would leave through a NAT gateway's public IP, or,
    without NAT, not at all).
-3. calls each address on the test listener: the health path must answer 200 and ``/version`` must
-   report the commit, for ``ROUNDS`` rounds in a row (each ALB node, each green task behind it).
+3. calls each address on the test listener: the health path must answer 200, ``/version`` must
+   report the commit and every smoke path must answer its status (``SMOKE_PATHS``: the service's own
+   pages, so a release whose handlers fail is stopped although its health check passes), for
+   ``ROUNDS`` rounds in a row (each ALB node, each green task behind it).
 4. reports Succeeded or Failed with PutLifecycleEventHookExecutionStatus, always and before its own
    timeout: a hook that never reports holds the deployment for an hour before CodeDeploy fails it.
    The report itself is retried with backoff on throttling, 5xx and connection errors, within the
@@ -27,7 +29,9 @@ and boto3 only: what the Lambda runtime provides.
 
 Environment: TEST_LISTENER_PORT, TEST_LISTENER_PROTOCOL (HTTP | HTTPS), HEALTH_PATH, LOAD_BALANCER
 (the ALB's ARN suffix ``app/<name>/<id>``), CONTAINER_NAME, and optionally LOAD_BALANCER_DNS (the Host
-header), VERSION_PATH (/version), ROUNDS (3), INTERVAL_SECONDS (5), REQUEST_TIMEOUT_SECONDS (3).
+header), VERSION_PATH (/version), ROUNDS (3), INTERVAL_SECONDS (5), REQUEST_TIMEOUT_SECONDS (3),
+SMOKE_PATHS (a JSON list of ``{"path": "/", "status": 200}``; none when unset: the stack always sets it,
+from deployment.blue_green.smoke_paths).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class Settings:
     rounds: int = 3
     interval: float = 5.0
     request_timeout: float = 3.0
+    smoke_paths: tuple[tuple[str, int], ...] = ()
+    """(path, status) pairs each address must answer (SMOKE_PATHS)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -104,7 +110,13 @@ class Settings:
             rounds=int(env.get("ROUNDS", "3")),
             interval=float(env.get("INTERVAL_SECONDS", "5")),
             request_timeout=float(env.get("REQUEST_TIMEOUT_SECONDS", "3")),
+            smoke_paths=smoke_paths_from_env(env),
         )
+
+
+def smoke_paths_from_env(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """SMOKE_PATHS, a JSON list of {"path", "status"}, as (path, status) pairs."""
+    return tuple((str(item["path"]), int(item.get("status", 200))) for item in json.loads(env.get("SMOKE_PATHS", "[]")))
 
 
 @dataclass(frozen=True)
@@ -286,7 +298,17 @@ def _probe(settings: Settings, address: str, commit: str) -> str:
         return f"{address}{settings.version_path}: not a JSON object"
     if served != commit:
         return f"{address}{settings.version_path}: serves commit {served}, the deployment releases {commit}"
-    return ""
+    return _smoke(settings, address)
+
+
+def _smoke(settings: Settings, address: str) -> str:
+    """'' when every smoke path answers its expected status at `address`, else what each answered instead."""
+    problems = []
+    for path, expected in settings.smoke_paths:
+        status, _ = _get(settings, address, path)
+        if status != expected:
+            problems.append(f"{address}{path}: {status}, expected {expected}")
+    return "; ".join(problems)
 
 
 def _get(settings: Settings, address: str, path: str) -> tuple[int | str, str]:

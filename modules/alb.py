@@ -43,8 +43,10 @@ class AlbProps:
     """blue_green only: where the green target group is tested before the shift."""
     certificate_arn: str | None
     ssl_policy: str
-    deregistration_delay_seconds: int = 30
-    """Shorter than the task's stop timeout, so draining ends before SIGKILL."""
+    deregistration_delay_seconds: int
+    """How long the ALB lets a deregistered target finish its in-flight requests before ECS sends it SIGTERM
+    (config.schema.Service.deregistration_delay_seconds: the request timeout; docs/zero-downtime.md). It ends
+    at once when nothing is in flight: the service's drain after SIGTERM covers ALB nodes still catching up."""
     tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -34,6 +34,8 @@ from constructs import Construct
 from config.schema import BlueGreen
 from modules.iam import allow, policy, project_role, trust_policy
 
+MAX_ALARMS = 10
+"""CodeDeploy's quota of CloudWatch alarms per deployment group (CodeDeploy user guide, quotas)."""
 CODEDEPLOY_ECS_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
 """Least privilege for ECS blue/green (AWS's `AWSCodeDeployRoleForECS` reads every S3 object, invokes
 every function, publishes to every topic and updates every service of the account). What it lacks and
@@ -65,7 +67,8 @@ class CodeDeployProps:
     permissions_boundary: str
     """Of the CodeDeploy role (config.names.AccessNames.boundary_arn)."""
     alarm_names: list[str] = field(default_factory=list)
-    """Alarms that stop and roll back a deployment (when `settings.rollback_on_alarms`)."""
+    """Alarms that stop and roll back a deployment (when `settings.rollback_on_alarms`): every release alarm
+    of modules/observability.py, both colours and the load balancer's; at most MAX_ALARMS."""
     hooks: dict[str, str] = field(default_factory=dict)
     """Lifecycle event -> the hook function's name, published for the appspec (artifacts/render.py)."""
     hook_function_arns: list[str] = field(default_factory=list)
@@ -103,6 +106,8 @@ class CodeDeployBlueGreen(Construct):
                 )
             ),
         )
+        if len(p.alarm_names) > MAX_ALARMS:
+            raise ValueError(f"{len(p.alarm_names)} alarms; a CodeDeploy deployment group takes at most {MAX_ALARMS}")
         use_alarms = p.settings.rollback_on_alarms and bool(p.alarm_names)
         rollback_events = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"] + (
             ["DEPLOYMENT_STOP_ON_ALARM"] if use_alarms else []

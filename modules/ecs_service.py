@@ -1,6 +1,8 @@
 """ECS on Fargate: cluster, task definition, roles, service and autoscaling.
 
-rolling: ECS deployment controller with the circuit breaker and automatic rollback.
+rolling: ECS deployment controller with the circuit breaker and automatic rollback, and the release
+alarms as deployment alarms: ECS fails and rolls back a deployment during which one fires (ECS developer
+guide, "How the CloudWatch alarms detect Amazon ECS deployment failures").
 blue_green: CODE_DEPLOY controller. AWS takes a new task definition, network
 configuration, load balancer or platform version for such a service only through a
 CodeDeploy deployment (UpdateService refuses them), so Terraform ignores those four and
@@ -74,6 +76,9 @@ class EcsServiceProps:
     cpu_target_percent: int
     permissions_boundary: str
     """Of the execution and task roles (config.names.AccessNames.boundary_arn)."""
+    deployment_alarm_names: list[str] = field(default_factory=list)
+    """rolling only: alarms that fail and roll back an ECS deployment (modules/observability.py's release alarms),
+    so a revision that answers 5xx rolls back, not only one whose tasks fail to start (the circuit breaker)."""
     health_check_grace_period_seconds: int = 30
     depends_on: list[ITerraformDependable] = field(default_factory=list)
     """E.g. the listener: ECS attaches a service only to a target group a listener uses."""
@@ -141,6 +146,11 @@ class EcsFargateService(Construct):
                 "deployment_circuit_breaker": {"enable": True, "rollback": p.rolling.circuit_breaker_rollback},
                 "deployment_minimum_healthy_percent": p.rolling.minimum_healthy_percent,
                 "deployment_maximum_percent": p.rolling.maximum_percent,
+                **(
+                    {"alarms": {"alarm_names": p.deployment_alarm_names, "enable": True, "rollback": True}}
+                    if p.deployment_alarm_names
+                    else {}
+                ),
             }
         )
         self.service = EcsService(

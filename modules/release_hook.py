@@ -20,6 +20,7 @@ Lambda needs to run in a VPC, as AWSLambdaVPCAccessExecutionRole grants them).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,8 @@ class ReleaseHookProps:
     test_listener_protocol: str
     """HTTP, or HTTPS when the environment names a certificate."""
     health_path: str
+    smoke_paths: list[tuple[str, int]]
+    """(path, status) the green tasks must answer on the test listener (deployment.blue_green.smoke_paths)."""
     load_balancer_arn_suffix: str
     """`app/<name>/<id>`: how the function finds the ALB's network interfaces."""
     load_balancer_dns: str
@@ -153,6 +156,7 @@ class ReleaseHook(Construct):
                     "TEST_LISTENER_PORT": str(p.test_listener_port),
                     "TEST_LISTENER_PROTOCOL": p.test_listener_protocol,
                     "HEALTH_PATH": p.health_path,
+                    "SMOKE_PATHS": json.dumps([{"path": path, "status": status} for path, status in p.smoke_paths]),
                     "LOAD_BALANCER": p.load_balancer_arn_suffix,
                     "LOAD_BALANCER_DNS": p.load_balancer_dns,
                     "CONTAINER_NAME": p.container_name,

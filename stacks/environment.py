@@ -14,7 +14,7 @@ from modules.codedeploy import CodeDeployBlueGreen, CodeDeployProps
 from modules.ecs_service import EcsFargateService, EcsServiceProps
 from modules.network import Network, NetworkProps
 from modules.notifications import Notifications, NotificationsProps
-from modules.observability import Observability, ObservabilityProps
+from modules.observability import Observability, ObservabilityProps, alarm_names
 from modules.release_hook import ReleaseHook, ReleaseHookProps
 from stacks.assets import staged_source
 from stacks.base import AwsStack
@@ -75,6 +75,7 @@ class EnvironmentStack(AwsStack):
                 test_listener_port=dep.blue_green.test_listener_port,
                 certificate_arn=env.listener.certificate_arn,
                 ssl_policy=env.listener.ssl_policy,
+                deregistration_delay_seconds=svc.deregistration_delay_seconds,
             ),
         )
         ecs = EcsFargateService(
@@ -105,6 +106,9 @@ class EnvironmentStack(AwsStack):
                 max_count=svc.max_count,
                 cpu_target_percent=svc.cpu_target_percent,
                 permissions_boundary=boundary,
+                deployment_alarm_names=(
+                    alarm_names(names.prefix, list(alb.target_groups)) if dep.strategy is Strategy.ROLLING else []
+                ),
                 depends_on=[alb.production_listener],
             ),
         )
@@ -141,6 +145,11 @@ class EnvironmentStack(AwsStack):
                 notify_topic_arns=[notifications.topic_arn],
             ),
         )
+        if dep.strategy is Strategy.ROLLING:  # its deployment alarms exist before ECS is told to watch them
+            ecs.service.depends_on = [
+                *(ecs.service.depends_on or []),
+                *(f"{a.terraform_resource_type}.{a.friendly_unique_id}" for a in observability.alarms),
+            ]
         if dep.strategy is Strategy.BLUE_GREEN:
             hook = (
                 ReleaseHook(
@@ -157,6 +166,7 @@ class EnvironmentStack(AwsStack):
                         test_listener_port=dep.blue_green.test_listener_port,
                         test_listener_protocol="HTTPS" if env.listener.certificate_arn else "HTTP",
                         health_path=svc.health_check_path,
+                        smoke_paths=[(s.path, s.status) for s in dep.blue_green.smoke_paths],
                         load_balancer_arn_suffix=alb.lb.arn_suffix,
                         load_balancer_dns=alb.lb.dns_name,
                         container_name=names.container,

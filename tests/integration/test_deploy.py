@@ -54,6 +54,36 @@ def test_resources_really_exist_in_the_emulator(deployed):
     ]
 
 
+def test_release_alarms_are_deployed_and_watched(deployed):
+    """The metric-math rate alarms exist as synthesized; CodeDeploy and staging's ECS deployments watch them."""
+    alarms = {
+        a["AlarmName"]: a
+        for a in deployed.client("cloudwatch").describe_alarms(AlarmNamePrefix="acme-web-")["MetricAlarms"]
+    }
+    rate = alarms["acme-web-production-target-5xx-rate-green"]
+    queries = {m["Id"]: m for m in rate["Metrics"]}  # a set: AWS and the provider keep no order
+    assert set(queries) == {"e0", "requests", "rate"}
+    assert queries["rate"]["Expression"] == "IF(requests >= 10, 100 * (FILL(e0, 0)) / requests, 0)"
+    assert queries["e0"]["MetricStat"]["Metric"]["MetricName"] == "HTTPCode_Target_5XX_Count"
+    assert (rate["EvaluationPeriods"], rate["DatapointsToAlarm"], rate["Threshold"]) == (3, 2, 5.0)
+    elb = {m["Id"]: m for m in alarms["acme-web-production-elb-5xx-rate"]["Metrics"]}
+    assert {elb[i]["MetricStat"]["Metric"]["MetricName"] for i in ("e0", "e1", "e2")} == {
+        "HTTPCode_ELB_502_Count",
+        "HTTPCode_ELB_503_Count",
+        "HTTPCode_ELB_504_Count",
+    }
+    group = deployed.client("codedeploy").get_deployment_group(
+        applicationName="acme-web-production", deploymentGroupName="acme-web-production-web"
+    )["deploymentGroupInfo"]
+    production = {n for n in alarms if n.startswith("acme-web-production-")}
+    assert len(production) == 7
+    assert {a["name"] for a in group["alarmConfiguration"]["alarms"]} == production
+    staging = deployed.client("ecs").describe_services(cluster="acme-web-staging", services=["web"])["services"][0]
+    watched = staging["deploymentConfiguration"]["alarms"]
+    assert watched["enable"] is True and watched["rollback"] is True
+    assert set(watched["alarmNames"]) == {n for n in alarms if n.startswith("acme-web-staging-")}
+
+
 def test_second_plan_reports_no_changes(deployed):
     result = deployed.run("plan", "--detailed-exitcode", "--json")
     assert result.returncode == 0, result.stdout + result.stderr

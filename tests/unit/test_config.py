@@ -212,3 +212,94 @@ def test_a_region_of_another_partition_is_refused_naming_it(tree: Path, region: 
         "(aws), the only one whose ARNs this project builds"
     )
     assert found.endswith(expected), found
+
+
+# --- the rollback window, the canary and the drain (docs/zero-downtime.md) -----------------
+
+
+def test_a_termination_wait_shorter_than_detection_is_refused_naming_both_figures(tree: Path):
+    edit(
+        tree / "environments" / "production.yaml",
+        lambda d: d["deployment"]["blue_green"].update(termination_wait_minutes=3),
+    )
+    (problem,) = [p for p in problems(tree) if "termination_wait_minutes" in p]
+    assert "production.yaml: deployment.blue_green.termination_wait_minutes: 3 minute(s) (180 s)" in problem
+    assert "worst-case detection, 240 s" in problem and "expected at least 5 minutes" in problem
+
+
+def test_more_datapoints_move_detection_past_the_wait(tree: Path):
+    def change(d: dict) -> None:
+        d["alarms"].update(evaluation_periods=9, datapoints_to_alarm=9)  # (9 + 1) x 60 + 60 = 660 s
+        d["deployment"]["blue_green"].update(deployment_config="CodeDeployDefault.ECSCanary10Percent15Minutes")
+
+    edit(tree / "environments" / "production.yaml", change)
+    (problem,) = problems(tree)
+    assert "termination_wait_minutes: 10 minute(s) (600 s)" in problem and "detection, 660 s" in problem
+
+
+def test_without_alarm_rollback_the_wait_is_not_bound_to_detection(tree: Path):
+    edit(
+        tree / "environments" / "production.yaml",
+        lambda d: d["deployment"]["blue_green"].update(termination_wait_minutes=0, rollback_on_alarms=False),
+    )
+    assert load_project(tree).environment("production").deployment.blue_green.termination_wait_minutes == 0
+
+
+def test_a_canary_shorter_than_detection_is_refused(tree: Path):
+    path = tree / "environments" / "production.yaml"
+    edit(path, lambda d: d["alarms"].update(evaluation_periods=5, datapoints_to_alarm=5))  # 420 s
+    (problem,) = problems(tree)
+    assert "production.yaml: deployment.blue_green.deployment_config: the 5-minute canary (300 s)" in problem
+    assert "detection, 420 s" in problem and "ECSCanary10Percent15Minutes" in problem
+    edit(
+        path,
+        lambda d: d["deployment"]["blue_green"].update(
+            deployment_config="CodeDeployDefault.ECSCanary10Percent15Minutes"
+        ),
+    )
+    assert load_project(tree).environment("production").alarms.detection_seconds == 420
+
+
+def test_the_defaults_keep_every_inequality():
+    from config.schema import Alarms, BlueGreen, Service
+
+    alarms, blue_green = Alarms(), BlueGreen()
+    service = Service(image_repository="acme-web")
+    assert blue_green.termination_wait_minutes * 60 > alarms.detection_seconds == 240
+    assert alarms.detection_seconds <= 5 * 60  # the default 5-minute canary
+    assert service.drain_seconds + service.request_timeout_seconds < service.stop_timeout_seconds
+    assert service.deregistration_delay_seconds == service.request_timeout_seconds
+    assert [(s.path, s.status) for s in blue_green.smoke_paths] == [("/", 200)]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["service"].update(drain_seconds=15, request_timeout_seconds=15),
+            "staging.yaml: service.stop_timeout_seconds: 30 s leaves no time to exit after drain_seconds (15 s) + "
+            "request_timeout_seconds (15 s) = 30 s",
+        ),
+        (lambda d: d["service"].update(stop_timeout_seconds=121), "staging.yaml: service.stop_timeout_seconds:"),
+        (
+            lambda d: d["service"].update(environment={"DRAIN_SECONDS": "1"}),
+            "staging.yaml: service.environment: DRAIN_SECONDS are set from",
+        ),
+        (
+            lambda d: d.update(alarms={"evaluation_periods": 2, "datapoints_to_alarm": 3}),
+            "staging.yaml: alarms.datapoints_to_alarm: expected at most evaluation_periods (2), got 3",
+        ),
+        (
+            lambda d: d["deployment"].update(blue_green={"smoke_paths": [{"path": "health"}]}),
+            "staging.yaml: deployment.blue_green.smoke_paths.0.path:",
+        ),
+        (
+            lambda d: d.update(alarms={"http_5xx_threshold": 5}),
+            "staging.yaml: alarms.http_5xx_threshold: unknown field",
+        ),
+    ],
+)
+def test_bad_drain_alarm_and_smoke_settings_are_named(tree: Path, change, expected: str):
+    edit(tree / "environments" / "staging.yaml", change)
+    found = problems(tree)
+    assert any(expected in p for p in found), found

@@ -99,7 +99,7 @@ def _one_task() -> dict[str, int]:
 
 
 def by_item(stack: StackEstimate) -> dict[str, float]:
-    """Item -> monthly USD, summed over resources (two NAT gateways, three alarms)."""
+    """Item -> monthly USD, summed over resources (e.g. two NAT gateways, seven alarms)."""
     items: dict[str, float] = {}
     for line in stack.lines:
         items[line.item] = items.get(line.item, 0.0) + line.monthly
@@ -121,7 +121,8 @@ def test_staging_by_hand(examples: Synthesized):
         "Public IPv4, ALB": 2 * H * price("public_ipv4.hour"),  # 2 subnets × 1 address
         "Container Insights metrics": 30 * price("cloudwatch.metric_month"),
         "Container Insights performance logs": 0.05 * 1 * price("cloudwatch.logs_ingest_gb"),
-        "CloudWatch alarm": 2 * price("cloudwatch.alarm_standard_month"),  # target 5xx, unhealthy main
+        # per metric: the 5xx rate (5xx, requests), connection errors, unhealthy; the ALB's rate (502, 503, 504, requests)
+        "CloudWatch alarm": (2 + 1 + 1 + 4) * price("cloudwatch.alarm_standard_month"),
         "CloudWatch dashboard": price("cloudwatch.dashboard_month"),
         "Task logs, ingestion": 1.0 * 1 * price("cloudwatch.logs_ingest_gb"),
         "Task logs, storage": 1.0 * 14 / DAYS * price("cloudwatch.logs_storage_gb_month"),
@@ -131,15 +132,15 @@ def test_staging_by_hand(examples: Synthesized):
     }
     assert items == pytest.approx(expected, abs=1e-9)
     # 7.3876 + 1.622425 + 0.033733 + 0.007408 (Fargate) + 3.666667 (task IPv4) + 18.396 + 5.84 + 7.30 (ALB)
-    # + 9.00 + 0.0285 (Container Insights) + 0.20 + 3.00 (alarms, dashboard) + 2 × (0.57 + 0.013808) (logs)
-    assert round(sum(expected.values()), 2) == 58.65  # with the KMS key's 1.00
+    # + 9.00 + 0.0285 (Container Insights) + 0.80 + 3.00 (alarms, dashboard) + 2 × (0.57 + 0.013808) (logs)
+    assert round(sum(expected.values()), 2) == 59.25  # with the KMS key's 1.00
     assert "NAT gateway hours" not in items  # tasks_in_public_subnets: the trade the YAML makes
 
 
 def test_production_by_hand(examples: Synthesized):
     """blue_green, autoscaled 2..6 tasks of 0.5 vCPU / 1 GB (min_count on average), two NAT gateways, 90 days of logs."""
     items = by_item(examples.estimate().stacks["production"])
-    deploy_minutes = 10 + 5 + 5  # release_minutes + Canary10Percent5Minutes shift + termination_wait_minutes
+    deploy_minutes = 10 + 5 + 10  # release_minutes + Canary10Percent5Minutes shift + termination_wait_minutes
     release_hours = 2 * deploy_minutes / 60 * RELEASES  # blue stays beside green: the 2 tasks doubled
     nat_gb = 20 + RELEASES * 2 * 0.15  # nat_gb_per_month + image pulls by the 2 new tasks of each release
     expected = {
@@ -155,7 +156,8 @@ def test_production_by_hand(examples: Synthesized):
         "Public IPv4, ALB": 2 * H * price("public_ipv4.hour"),
         "Container Insights metrics": 30 * price("cloudwatch.metric_month"),
         "Container Insights performance logs": 0.05 * 2 * price("cloudwatch.logs_ingest_gb"),
-        "CloudWatch alarm": 3 * price("cloudwatch.alarm_standard_month"),  # target 5xx, unhealthy blue and green
+        # per metric: blue's and green's 5xx rate (2 each), connection errors, unhealthy; the ALB's rate (4)
+        "CloudWatch alarm": (2 * (2 + 1 + 1) + 4) * price("cloudwatch.alarm_standard_month"),
         "CloudWatch dashboard": price("cloudwatch.dashboard_month"),
         "Task logs, ingestion": 1.0 * 2 * price("cloudwatch.logs_ingest_gb"),
         "Task logs, storage": 2.0 * 90 / DAYS * price("cloudwatch.logs_storage_gb_month"),
@@ -164,15 +166,15 @@ def test_production_by_hand(examples: Synthesized):
         "KMS key": price("kms.key_month"),  # the release topic's; the hook (Lambda, its logs) is below a cent
     }
     assert items == pytest.approx(expected, abs=1e-9)
-    # 29.5504 + 6.4897 + 0.269867 + 0.059267 (Fargate) + 70.08 + 1.248 (NAT) + 7.30 (EIPs) + 31.536 (ALB)
-    # + 9.057 (Container Insights) + 0.30 + 3.00 + 1.14 + 0.177534 + 0.57 + 0.088767 (CloudWatch)
-    assert round(sum(expected.values()), 2) == 161.87  # with the KMS key's 1.00
+    # 29.5504 + 6.4897 + 0.337333 + 0.074083 (Fargate) + 70.08 + 1.248 (NAT) + 7.30 (EIPs) + 31.536 (ALB)
+    # + 9.057 (Container Insights) + 1.20 + 3.00 + 1.14 + 0.177534 + 0.57 + 0.088767 (CloudWatch)
+    assert round(sum(expected.values()), 2) == 162.85  # with the KMS key's 1.00
     assert "Public IPv4, tasks" not in items  # private subnets
 
 
 def test_release_by_hand(examples: Synthesized):
     items = by_item(examples.estimate().stacks["release"])
-    minutes = 1 + 5 + 5 + 10 + 20  # source, test, build, deploy staging (rolling), deploy production (blue_green)
+    minutes = 1 + 5 + 5 + 10 + 25  # source, test, build, deploy staging (rolling), deploy production (blue_green)
     expected = {
         "CodePipeline V2 action minutes": minutes * RELEASES * price("codepipeline.v2_action_minute"),
         "CodeBuild minutes": 2 * 5 * RELEASES * price("codebuild.linux.general1_small.minute"),  # test and build
@@ -183,8 +185,8 @@ def test_release_by_hand(examples: Synthesized):
         "Build logs, storage": 0.005 * RELEASES * 30 / DAYS * price("cloudwatch.logs_storage_gb_month"),
     }
     assert items == pytest.approx(expected, abs=1e-9)
-    # 1.64 (820 action minutes) + 1.00 (200 build minutes) + 1.50 (15 GB) + 0.018148 + 0.0004 + 0.057 + 0.002959
-    assert round(sum(expected.values()), 2) == 4.22
+    # 1.84 (920 action minutes) + 1.00 (200 build minutes) + 1.50 (15 GB) + 0.018148 + 0.0004 + 0.057 + 0.002959
+    assert round(sum(expected.values()), 2) == 4.42
 
 
 def test_staging_costs_less_than_production_and_gitlab_nothing(examples: Synthesized):
@@ -196,7 +198,7 @@ def test_staging_costs_less_than_production_and_gitlab_nothing(examples: Synthes
     assert list(result.stacks) == ["staging", "production", "access", "release", "gitlab"]
     access = result.stacks["access"]  # IAM only: nothing billed
     assert (access.monthly, access.not_estimated) == (0, ())
-    assert round(result.monthly, 2) == 224.73  # 58.649949 + 161.866535 + 4.218507
+    assert round(result.monthly, 2) == 226.52  # 59.249950 + 162.848818 + 4.418507
     assert all(not s.not_estimated for s in result.stacks.values()), {
         n: s.not_estimated for n, s in result.stacks.items()
     }
@@ -214,9 +216,9 @@ def test_an_override_in_project_yaml_changes_the_figure(examples: Synthesized, t
     assert lcu.assumptions == ("environments.production.alb_lcu", "hours_per_month")
     assert by_item(result.stacks["staging"])["ALB LCU-hours"] == pytest.approx(1 * H * 0.008)  # staging keeps 1 LCU
     pipeline = by_item(result.stacks["release"])["CodePipeline V2 action minutes"]
-    assert pipeline == pytest.approx(41 * 40 * 0.002)  # 3.28: twice the releases
+    assert pipeline == pytest.approx(46 * 40 * 0.002)  # 3.68: twice the releases
     # production: 4 more LCU, and twice the blue/green overlap and image pulls
-    extra = 4 * H * 0.008 + 20 * (2 * 20 / 60) * (0.5 * 0.04048 + 1 * 0.004445) + 20 * 2 * 0.15 * 0.048
+    extra = 4 * H * 0.008 + 20 * (2 * 25 / 60) * (0.5 * 0.04048 + 1 * 0.004445) + 20 * 2 * 0.15 * 0.048
     assert production.monthly - base.stacks["production"].monthly == pytest.approx(extra)
     assert result.assumptions["releases_per_month"] == 40
     assert result.assumptions["environments.production.alb_lcu"] == 5
@@ -268,14 +270,14 @@ def test_diff_names_what_changed(examples: Synthesized, changed: Synthesized):
     assert lines[0] == (
         "staging +$13.33/mo (service.desired_count 1 -> 2, service.min_count 1 -> 2, service.max_count 1 -> 2)"
     )
-    assert lines[1] == "qa +$58.65/mo (new stack)"  # a copy of staging's one task
+    assert lines[1] == "qa +$59.25/mo (new stack)"  # a copy of staging's one task
     assert lines[2].startswith("release +$0.40/mo (environments staging, production -> staging, production, qa, ")
-    assert "pipeline minutes per release 41 -> 51" in lines[2]  # qa's deploy action: 10 min × 20 × $0.002
-    assert lines[3] == "total +$72.38/mo ($224.73 -> $297.12)"  # 13.330141 + 58.649949 + 0.40 on 224.734991
+    assert "pipeline minutes per release 46 -> 56" in lines[2]  # qa's deploy action: 10 min × 20 × $0.002
+    assert lines[3] == "total +$72.98/mo ($226.52 -> $299.50)"  # 13.330141 + 59.249950 + 0.40 on 226.517275
     assert [c.name for c in change.changes] == ["staging", "qa", "release"]  # production unchanged
     back = diff(changed.estimate(), examples.estimate()).lines()
-    assert "qa -$58.65/mo (stack removed)" in back
-    assert diff(examples.estimate(), examples.estimate()).lines() == ["no cost change ($224.73/mo)"]
+    assert "qa -$59.25/mo (stack removed)" in back
+    assert diff(examples.estimate(), examples.estimate()).lines() == ["no cost change ($226.52/mo)"]
 
 
 @pytest.fixture
@@ -292,12 +294,12 @@ def test_json_gives_a_figure_per_stack_and_resource_with_assumptions(
     md = tmp_path / "cost.md"
     assert main(["--environments", str(checkout.root / "environments"), "--json", "--markdown", str(md)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["currency"] == "USD" and data["total"] == 224.73
+    assert data["currency"] == "USD" and data["total"] == 226.52
     assert {n: s["monthly"] for n, s in data["stacks"].items()} == {
-        "staging": 58.65,
-        "production": 161.87,
+        "staging": 59.25,
+        "production": 162.85,
         "access": 0,
-        "release": 4.22,
+        "release": 4.42,
         "gitlab": 0,
     }
     nat = next(r for r in data["stacks"]["production"]["resources"] if r["item"] == "NAT gateway hours")
@@ -306,15 +308,15 @@ def test_json_gives_a_figure_per_stack_and_resource_with_assumptions(
     assert nat["assumptions"] == ["hours_per_month"]
     assert data["assumptions"]["releases_per_month"] == 20 and data["assumptions"]["traffic.alb_lcu"] == 1
     assert data["prices"] == {"eu-west-1": {"file": "cost/prices/eu-west-1.yaml", "read": "2026-12-01"}}
-    assert "| staging | $58.65 |" in md.read_text()
+    assert "| staging | $59.25 |" in md.read_text()
 
 
 def test_text_lists_stacks_resources_and_where_to_override(checkout: Synthesized, capsys: pytest.CaptureFixture[str]):
     assert main(["staging", "--environments", str(checkout.root / "environments")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("staging  eu-west-1  $58.65/mo\n")
+    assert out.startswith("staging  eu-west-1  $59.25/mo\n")
     assert "ALB hours" in out and "production" not in out.split("total")[0]
-    assert "total  $58.65/mo" in out
+    assert "total  $59.25/mo" in out
     assert "override in project.yaml under `cost:`" in out
     assert "releases_per_month" in out and "cost/prices/eu-west-1.yaml (read 2026-12-01)" in out
 

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from hooks import after_allow_test_traffic as hook
 from tests.unit.compat.helpers import drive, role, unique
 from tests.unit.conftest import LocalAws
+from tests.unit.test_app import RAISING_ROOT, start
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:111111111111:task-definition/acme-web-production-web:7"
@@ -42,6 +43,7 @@ class Listener:
     """What the stub test listener answers, and the requests it saw."""
 
     health: int = 200
+    root: int = 200
     commit: str = COMMIT
     requests: list[tuple[str, str]] = field(default_factory=list)
 
@@ -57,6 +59,8 @@ def listener() -> Iterator[tuple[Listener, int]]:
                 status, body = state.health, {"status": "ok"}
             elif self.path == "/version":
                 status, body = 200, {"commit": state.commit, "environment": "production"}
+            elif self.path == "/":
+                status, body = state.root, {"message": "hello"}
             else:
                 status, body = 404, {}
             payload = json.dumps(body).encode()
@@ -403,3 +407,41 @@ def test_on_the_emulator_a_wrong_commit_is_reported_failed(listener, local_aws: 
     assert _hook_event_status(client, event["DeploymentId"]) == "Failed"
     info = client("codedeploy").get_deployment(deploymentId=event["DeploymentId"])["deploymentInfo"]
     assert info["status"] == "Failed" and info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+
+
+# --- smoke paths -------------------------------------------------------------------------
+
+
+def test_smoke_paths_are_requested_every_round(listener):
+    state, port = listener
+    result, _ = run(port, smoke_paths=(("/", 200), ("/nope", 404)))
+    assert result["status"] == "Succeeded", result
+    assert [p for p, _ in state.requests] == ["/health", "/version", "/", "/nope"] * 2
+
+
+def test_a_green_answering_500_on_a_smoke_path_fails_the_hook(listener):
+    """/health passes, /version serves the commit: only the smoke path sees the broken release."""
+    state, port = listener
+    state.root = 500
+    result, clients = run(port, smoke_paths=(("/", 200),), deadline=_soon(0.5), request_timeout=0.1)
+    assert result["status"] == "Failed" and "/: 500, expected 200" in result["reason"], result
+    assert [r["status"] for r in clients.codedeploy.reports] == ["Failed"]
+
+
+@pytest.mark.parametrize(("code", "status"), [(RAISING_ROOT, "Failed"), (None, "Succeeded")])
+def test_the_real_service_fails_the_hook_exactly_when_its_root_raises(code: str | None, status: str):
+    service = start(code=code, APP_COMMIT=COMMIT, APP_ENV="production")
+    try:
+        result, _ = run(service.port, smoke_paths=(("/", 200),), deadline=_soon(5), interval=0.05)
+    finally:
+        service.stop()
+    assert result["status"] == status, result
+    if status == "Failed":
+        assert "/: 500, expected 200" in result["reason"], result
+
+
+def test_smoke_paths_come_from_the_environment():
+    env = {"TEST_LISTENER_PORT": "8443", "LOAD_BALANCER": "app/x/1", "CONTAINER_NAME": "web"}
+    assert hook.Settings.from_env(env).smoke_paths == ()
+    env["SMOKE_PATHS"] = json.dumps([{"path": "/", "status": 200}, {"path": "/gone"}])
+    assert hook.Settings.from_env(env).smoke_paths == (("/", 200), ("/gone", 200))

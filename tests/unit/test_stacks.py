@@ -95,21 +95,135 @@ def test_production_is_blue_green_through_codedeploy(stack_json):
     bg = group["blue_green_deployment_config"]
     assert bg["terminate_blue_instances_on_deployment_success"] == {
         "action": "TERMINATE",
-        "termination_wait_time_in_minutes": 5,
+        "termination_wait_time_in_minutes": 10,
     }
     assert group["auto_rollback_configuration"]["enabled"] is True
     assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["auto_rollback_configuration"]["events"])
     alarm_ids = prod["resource"]["aws_cloudwatch_metric_alarm"]
     wired = {alarm_ids[ref.split(".")[1]]["alarm_name"] for ref in group["alarm_configuration"]["alarms"]}
-    assert wired == {
-        "acme-web-production-target-5xx",
-        "acme-web-production-unhealthy-blue",
-        "acme-web-production-unhealthy-green",
-    }
+    assert (
+        wired
+        == {a["alarm_name"] for a in alarm_ids.values()}
+        == {
+            *(
+                f"acme-web-production-{what}-{c}"
+                for what in ("target-5xx-rate", "connection-errors", "unhealthy")
+                for c in ("blue", "green")
+            ),
+            "acme-web-production-elb-5xx-rate",
+        }
+    )
     pair = group["load_balancer_info"]["target_group_pair_info"]
     assert len(pair["target_group"]) == 2
     assert pair["test_traffic_route"]["listener_arns"] and pair["prod_traffic_route"]["listener_arns"]
     assert one(prod, "aws_appautoscaling_policy")["policy_type"] == "TargetTrackingScaling"
+
+
+def alarms_by_name(stack: dict) -> dict[str, dict]:
+    return {a["alarm_name"]: a for a in resources(stack, "aws_cloudwatch_metric_alarm")}
+
+
+def queries(alarm: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in alarm["metric_query"]}
+
+
+@pytest.mark.parametrize("color", ["blue", "green"])
+def test_each_colour_has_a_5xx_rate_alarm_with_a_minimum_traffic_guard(stack_json, color: str):
+    alarm = alarms_by_name(stack_json("production"))[f"acme-web-production-target-5xx-rate-{color}"]
+    q = queries(alarm)
+    assert set(q) == {"e0", "requests", "rate"}
+    assert q["e0"]["metric"]["metric_name"] == "HTTPCode_Target_5XX_Count"
+    assert q["requests"]["metric"]["metric_name"] == "RequestCount"
+    for metric in (q["e0"]["metric"], q["requests"]["metric"]):  # this colour's target group, per minute
+        assert f"alb_tg-{color}_" in metric["dimensions"]["TargetGroup"] and metric["dimensions"]["LoadBalancer"]
+        assert (metric["stat"], metric["period"]) == ("Sum", 60)
+    assert [x["id"] for x in alarm["metric_query"] if x["return_data"]] == ["rate"]
+    assert q["rate"]["expression"] == "IF(requests >= 10, 100 * (FILL(e0, 0)) / requests, 0)"
+    assert (alarm["threshold"], alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (5, 3, 2)
+    assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["treat_missing_data"] == "notBreaching" and "metric_name" not in alarm
+    errors = alarms_by_name(stack_json("production"))[f"acme-web-production-connection-errors-{color}"]
+    assert (errors["metric_name"], errors["statistic"], errors["period"]) == ("TargetConnectionErrorCount", "Sum", 60)
+    assert f"alb_tg-{color}_" in errors["dimensions"]["TargetGroup"]
+
+
+def test_the_load_balancer_rate_alarm_counts_502_503_504_not_501(stack_json):
+    alarm = alarms_by_name(stack_json("production"))["acme-web-production-elb-5xx-rate"]
+    q = queries(alarm)
+    counted = {q[i]["metric"]["metric_name"] for i in ("e0", "e1", "e2")}
+    assert counted == {"HTTPCode_ELB_502_Count", "HTTPCode_ELB_503_Count", "HTTPCode_ELB_504_Count"}
+    assert all("TargetGroup" not in x["metric"]["dimensions"] for x in q.values() if "metric" in x)
+    assert q["rate"]["expression"] == (
+        "IF(requests >= 10, 100 * (FILL(e0, 0) + FILL(e1, 0) + FILL(e2, 0)) / requests, 0)"
+    )
+    text = json.dumps(stack_json("production")["resource"]["aws_cloudwatch_metric_alarm"])
+    assert "501" not in text and "HTTPCode_ELB_5XX_Count" not in text  # noise anyone can send
+
+
+def test_alarm_thresholds_come_from_the_yaml(tmp_path: Path):
+    from config import load_project
+    from stacks.app import build_app
+
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    path = tmp_path / "environments" / "production.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["alarms"] = {
+        "error_rate_percent": 2.5,
+        "minimum_requests": 50,
+        "connection_errors_threshold": 7,
+        "unhealthy_hosts_threshold": 2,
+        "evaluation_periods": 4,
+        "datapoints_to_alarm": 3,
+    }
+    path.write_text(yaml.safe_dump(data))
+    build_app(load_project(ROOT, tmp_path / "environments"), tmp_path / "out").synth()
+    prod = json.loads((tmp_path / "out" / "stacks" / "production" / "cdk.tf.json").read_text())
+    alarms = alarms_by_name(prod)
+    for color in ("blue", "green"):
+        rate = alarms[f"acme-web-production-target-5xx-rate-{color}"]
+        assert (rate["threshold"], rate["evaluation_periods"], rate["datapoints_to_alarm"]) == (2.5, 4, 3)
+        assert queries(rate)["rate"]["expression"].startswith("IF(requests >= 50, ")
+        assert alarms[f"acme-web-production-connection-errors-{color}"]["threshold"] == 7
+        assert alarms[f"acme-web-production-unhealthy-{color}"]["threshold"] == 2
+    assert queries(alarms["acme-web-production-elb-5xx-rate"])["rate"]["expression"].startswith("IF(requests >= 50, ")
+    group = one(prod, "aws_codedeploy_deployment_group")
+    wired = {
+        prod["resource"]["aws_cloudwatch_metric_alarm"][r.split(".")[1]]["alarm_name"]
+        for r in group["alarm_configuration"]["alarms"]
+    }
+    assert wired == set(alarms)
+
+
+def test_staging_rolls_back_on_the_release_alarms(stack_json):
+    staging = stack_json("staging")
+    service = one(staging, "aws_ecs_service")
+    names = set(alarms_by_name(staging))
+    assert names == {
+        "acme-web-staging-target-5xx-rate-main",
+        "acme-web-staging-connection-errors-main",
+        "acme-web-staging-unhealthy-main",
+        "acme-web-staging-elb-5xx-rate",
+    }
+    assert set(service["alarms"]["alarm_names"]) == names
+    assert service["alarms"]["enable"] is True and service["alarms"]["rollback"] is True
+    created_first = {d.split(".")[1] for d in service["depends_on"] if d.startswith("aws_cloudwatch_metric_alarm.")}
+    assert created_first == set(staging["resource"]["aws_cloudwatch_metric_alarm"])
+    assert "alarms" not in one(stack_json("production"), "aws_ecs_service")  # CodeDeploy watches production's
+
+
+@pytest.mark.parametrize("name", ["staging", "production"])
+def test_drain_figures_reach_the_task_and_the_target_groups(stack_json, name: str):
+    stack = stack_json(name)
+    container = json.loads(one(stack, "aws_ecs_task_definition")["container_definitions"])[0]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert container["stopTimeout"] == 30
+    assert (env["DRAIN_SECONDS"], env["REQUEST_TIMEOUT_SECONDS"]) == ("10", "10")
+    assert {tg["deregistration_delay"] for tg in resources(stack, "aws_lb_target_group")} == {"10"}
+
+
+def test_the_hook_is_given_the_smoke_paths(stack_json):
+    variables = one(stack_json("production"), "aws_lambda_function")["environment"]["variables"]
+    assert json.loads(variables["SMOKE_PATHS"]) == [{"path": "/", "status": 200}]
 
 
 def test_blue_green_alb_has_two_target_groups_and_two_listeners(stack_json):
