@@ -327,7 +327,8 @@ def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(
     assert "drift-issues: drift found (exit 2)" in log and "drift-issues: staging: opened issue #1" in log
     (issue,) = gitlab.issues
     assert issue["title"] == "Drift: staging" and issue["labels"] == ["drift"] and issue["state"] == "opened"
-    assert LOG_GROUP in issue["description"] and "retention_in_days" in issue["description"]
+    assert "`aws_cloudwatch_log_group." in issue["description"]
+    assert f"`retention_in_days`: `{out_of_band_change}` -> `1`" in issue["description"]
 
 
 def test_the_next_scheduled_run_updates_the_same_issue(next_drift_run: PipelineRun, gitlab: GitLabStub):
