@@ -1,77 +1,57 @@
 """Post the plan summary on the merge request as one note, updated in place on every push.
 
-    python ci/mr_note.py plan-summary.md
+    python3 -m ci.mr_note plan-summary.md
 
-The only code in the project that talks to GitLab's API. It finds its own earlier note by the
-summary's first line (orchestrator/plans/summary.py MARKER) and edits it (PUT), else creates one
-(POST), so a merge request carries one plan note however often it is pushed. The token is
-PLAN_NOTE_TOKEN, a project access token the gitlab stack creates (Reporter, `api`, rotated,
-masked); without it the summary stays the job's artifact and the job says so, exit 0.
+It finds its own earlier note by the summary's first line (orchestrator/plans/summary.py MARKER)
+*and* its author (the token's own user, GET /user) and edits it (PUT), else creates one (POST), so
+a merge request carries one plan note however often it is pushed. Only notes its own user wrote:
+a re-created token is a new bot user, whose PUT on the old bot's note GitLab refuses (403); it
+posts a new note instead. The token is PLAN_NOTE_TOKEN (the gitlab stack's project access token).
+
+It never fails the pipeline for a token problem: without the token, or when GitLab refuses it
+(401 expired or revoked, 403), it warns and exits 0, and the summary stays the plan job's
+artifact. Other failures exit 1 (the job has `allow_failure: true`, so they show as a warning).
 Uses CI_API_V4_URL, CI_PROJECT_ID and CI_MERGE_REQUEST_IID, which GitLab sets in MR pipelines.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
-from typing import Any
+
+from ci.gitlab_api import GitLab, GitLabError
 
 TOKEN = "PLAN_NOTE_TOKEN"
-PER_PAGE = 100
-
-
-class GitLabError(RuntimeError):
-    pass
 
 
 class Notes:
-    """A merge request's notes (GitLab REST API v4)."""
+    """A merge request's notes, as far as the token's own user wrote them."""
 
-    def __init__(self, api: str, project: str, merge_request: str, token: str):
-        quoted = urllib.parse.quote(project, safe="")
-        self.base = f"{api.rstrip('/')}/projects/{quoted}/merge_requests/{merge_request}/notes"
-        self.token = token
+    def __init__(self, gitlab: GitLab, project: str, merge_request: str):
+        self.gitlab = gitlab
+        self.path = f"{gitlab.project(project)}/merge_requests/{merge_request}/notes"
 
-    def find(self, marker: str) -> int | None:
-        page: str | None = "1"
-        while page:
-            notes, headers = self._call("GET", f"{self.base}?per_page={PER_PAGE}&page={page}&sort=asc")
-            for note in notes:
-                if str(note.get("body", "")).startswith(marker):
-                    return int(note["id"])
-            page = headers.get("X-Next-Page") or None
+    def find(self, marker: str, author: int) -> int | None:
+        for note in self.gitlab.pages(f"{self.path}?sort=asc"):
+            if str(note.get("body", "")).startswith(marker) and (note.get("author") or {}).get("id") == author:
+                return int(note["id"])
         return None
 
     def upsert(self, body: str, marker: str) -> tuple[str, int]:
         """('updated' | 'created', note id)."""
-        existing = self.find(marker)
+        existing = self.find(marker, self.gitlab.user_id())
         if existing is not None:
-            self._call("PUT", f"{self.base}/{existing}", {"body": body})
+            self.gitlab.call("PUT", f"{self.path}/{existing}", {"body": body})
             return "updated", existing
-        created, _ = self._call("POST", self.base, {"body": body})
+        created, _ = self.gitlab.call("POST", self.path, {"body": body})
         return "created", int(created["id"])
-
-    def _call(self, method: str, url: str, payload: dict[str, Any] | None = None) -> tuple[Any, dict[str, str]]:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("PRIVATE-TOKEN", self.token)
-        request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"null"), dict(response.headers)
-        except urllib.error.HTTPError as exc:
-            raise GitLabError(f"{method} {url}: HTTP {exc.code} {exc.read()[:300]!r}") from exc
 
 
 def main(argv: list[str], env: dict[str, str] | None = None) -> int:
     env = dict(os.environ if env is None else env)
     if len(argv) != 1:
-        print("usage: python ci/mr_note.py SUMMARY.md", file=sys.stderr)
+        print("usage: python3 -m ci.mr_note SUMMARY.md", file=sys.stderr)
         return 2
     body = Path(argv[0]).read_text()
     marker = body.splitlines()[0] if body else ""
@@ -82,10 +62,17 @@ def main(argv: list[str], env: dict[str, str] | None = None) -> int:
     if missing:
         print(f"mr-note: not a merge request pipeline ({', '.join(missing)} unset): nothing posted", file=sys.stderr)
         return 2
-    notes = Notes(env["CI_API_V4_URL"], env["CI_PROJECT_ID"], env["CI_MERGE_REQUEST_IID"], env[TOKEN])
+    notes = Notes(GitLab(env["CI_API_V4_URL"], env[TOKEN]), env["CI_PROJECT_ID"], env["CI_MERGE_REQUEST_IID"])
     try:
         how, note = notes.upsert(body, marker)
-    except (GitLabError, urllib.error.URLError) as exc:
+    except GitLabError as exc:
+        if exc.refused:
+            print(
+                f"mr-note: warning: GitLab refused {TOKEN} ({exc}): expired, revoked or re-created? "
+                f"Apply the gitlab stack to rotate it; the summary stays the job's artifact ({argv[0]})",
+                file=sys.stderr,
+            )
+            return 0
         print(f"mr-note: error: {exc}", file=sys.stderr)
         return 1
     print(f"mr-note: {how} note {note} on !{env['CI_MERGE_REQUEST_IID']}")

@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="import what exists in the cloud but not in the state before planning (after a lost apply; "
         "`unlock` asks for it by itself)",
     )
+    p.add_argument(
+        "--no-release",
+        action="store_true",
+        help="do not add the release stack to the environments named (CI: deploy:staging alone owns it)",
+    )
     p.set_defaults(func=commands.deploy)
 
     p = sub.add_parser("destroy", parents=[tf], help="destroy stacks, dependants first")

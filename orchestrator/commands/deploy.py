@@ -20,7 +20,7 @@ from orchestrator.terraform.runner import TerraformError
 
 
 def deploy(args: argparse.Namespace) -> int:
-    s = open_session(args, "deploy", companions=True)
+    s = open_session(args, "deploy", companions=not args.no_release)
     with s.progress.step("state", "bootstrap"):
         created = s.target.bootstrap_state()
     if created:

@@ -6,11 +6,21 @@ import os
 
 from orchestrator.targets.base import Target, TargetError
 
+GITLAB_TOKEN = "GITLAB_TOKEN"
+"""Where the gitlab provider finds its token (never in the synthesized JSON)."""
+
 
 class AwsTarget(Target):
     """Real AWS with the usual credential chain; refuses a caller in the wrong account or region."""
 
     name = "aws"
+
+    def deployable(self, providers: tuple[str, ...]) -> str | None:
+        """A gitlab stack runs only where a GitLab token exists: CI's plan job has none (so a merge request
+        plans the AWS stacks and says why it left `gitlab` out); a maintainer applies it with one."""
+        if "gitlab" in providers and not os.environ.get(GITLAB_TOKEN):
+            return f"needs {GITLAB_TOKEN} for the gitlab provider, and this environment has none"
+        return None
 
     def prepare(self) -> None:
         import boto3

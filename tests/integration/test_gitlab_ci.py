@@ -11,11 +11,14 @@ then does nothing), VENV_DIR (this venv, reused), LOCAL_EMULATOR_DIR (the sessio
 emulator), JSII_RUNTIME_PACKAGE_CACHE_ROOT and CHECKOV (this machine's).
 
 Sequence (module fixtures, so any selection keeps it): converge the deployment, scheduled
-pipeline -> drift passes; change a log group's retention out of band -> the drift job fails
-and keeps its report; a merge request commit that changes staging's YAML (a second task, a new
+pipeline -> drift passes; change a log group's retention out of band -> the drift job fails,
+keeps its report and opens one issue on a loopback GitLab stub (tests/gitlab_stub.py), which the
+next scheduled run updates; deploy:production refuses a commit main has moved past; a merge request commit that changes staging's YAML (a second task, a new
 port) -> the plan job plans staging alone (`--changed-since` the base commit), reports exactly what
 a direct `python main.py plan` finds, and writes plan-summary.md with the risks first and the cost
-change; mr-note says it has no token. The retention and the snapshot are restored at the end.
+change; mr-note, its token refused (401), warns and passes. A merge request changing only
+modules/gitlab.py plans no stack (the gitlab stack says why) and mr-note posts the summary on the
+stub. The retention and the snapshot are restored at the end.
 """
 
 from __future__ import annotations
@@ -34,13 +37,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.gitlab_stub import PROJECT, GitLabStub, Token, serving
 from tests.integration.conftest import AWS_STACKS
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_GROUP = "/ecs/acme-web-staging/web"
 PIPELINE_TIMEOUT = 1200
 MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}
-SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}
+SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main"}
+TOKENS = {
+    "glpat-issues": Token(200),  # DRIFT_ISSUE_TOKEN
+    "glpat-note": Token(100),  # PLAN_NOTE_TOKEN, good for years
+}
+"""The loopback GitLab's tokens; any other token gets 401 (expired or revoked)."""
 MAIN_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
 
 
@@ -184,6 +193,30 @@ def pipeline(tmp_path_factory, deployed):
 
 
 @pytest.fixture(scope="module")
+def gitlab() -> Iterator[GitLabStub]:
+    """GitLab's API for the jobs (shell executor: they reach the test's loopback server)."""
+    with serving(GitLabStub(tokens=dict(TOKENS))) as stub:
+        yield stub
+
+
+def api(gitlab: GitLabStub, **tokens: str) -> dict[str, str]:
+    """The variables a job needs to reach the stub, plus token variables."""
+    return {
+        "CI_API_V4_URL": gitlab.api,
+        "CI_PROJECT_ID": PROJECT,
+        "CI_PIPELINE_URL": "https://gitlab.example/p/1",
+        **tokens,
+    }
+
+
+def scheduled(gitlab: GitLabStub) -> dict[str, str]:
+    return {
+        **SCHEDULE,
+        **api(gitlab, DRIFT_ISSUE_TOKEN="glpat-issues", PLAN_NOTE_TOKEN="glpat-note", TOKEN_ROTATE_BEFORE_DAYS="30"),
+    }
+
+
+@pytest.fixture(scope="module")
 def converged(deployed):
     """Whatever earlier tests did, start from a deployment that matches the code."""
     deployed.deploy()
@@ -191,8 +224,8 @@ def converged(deployed):
 
 
 @pytest.fixture(scope="module")
-def clean_drift_run(converged, pipeline) -> PipelineRun:
-    return pipeline(SCHEDULE)
+def clean_drift_run(converged, pipeline, gitlab) -> PipelineRun:
+    return pipeline(scheduled(gitlab))
 
 
 @pytest.fixture(scope="module")
@@ -207,9 +240,15 @@ def out_of_band_change(clean_drift_run, deployed):
 
 
 @pytest.fixture(scope="module")
-def drift_run(out_of_band_change, pipeline) -> PipelineRun:
+def drift_run(out_of_band_change, pipeline, gitlab) -> PipelineRun:
     """Only the drift job: it takes synth's artifact from the clean run (same snapshot)."""
-    return pipeline(SCHEDULE, "drift")
+    return pipeline(scheduled(gitlab), "drift")
+
+
+@pytest.fixture(scope="module")
+def next_drift_run(drift_run, pipeline, gitlab) -> PipelineRun:
+    """The schedule's next run, the drift still there."""
+    return pipeline(scheduled(gitlab), "drift")
 
 
 BRANCH_CHANGE = {"desired_count": 2, "max_count": 2, "container_port": 8081}
@@ -232,10 +271,11 @@ def mr_base(drift_run, pipeline) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def mr_run(out_of_band_change, mr_base, pipeline) -> PipelineRun:
-    """The merge request pipeline's plan path: install -> synth -> checkov, plan -> mr-note (--needs).
-    GITLAB_CI_LOCAL_FULL=1 runs the whole pipeline, unit-tests job (the unit suite, again) included."""
-    variables = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": mr_base}
+def mr_run(out_of_band_change, next_drift_run, mr_base, pipeline, gitlab) -> PipelineRun:
+    """The merge request pipeline's plan path: install -> synth -> checkov, plan -> mr-note (--needs), with an
+    expired PLAN_NOTE_TOKEN (GitLab answers 401). GITLAB_CI_LOCAL_FULL=1 runs the whole pipeline, unit-tests job
+    (the unit suite, again) included."""
+    variables = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": mr_base, **api(gitlab, PLAN_NOTE_TOKEN="glpat-expired")}
     if os.environ.get("GITLAB_CI_LOCAL_FULL") == "1":
         return pipeline(variables)
     return pipeline(variables, "checkov", "plan", "mr-note", "--needs")
@@ -252,9 +292,11 @@ def direct_plan(mr_run, deployed, pipeline) -> dict[str, dict[str, int]]:
 # --- scheduled pipeline: drift -----------------------------------------------------------------------
 
 
-def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun):
+def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun, gitlab: GitLabStub):
     assert clean_drift_run.result.returncode == 0, clean_drift_run.output[-5000:]
-    assert clean_drift_run.status() == {"install": "PASS", "synth": "PASS", "drift": "PASS"}
+    assert clean_drift_run.status() == {"install": "PASS", "synth": "PASS", "drift": "PASS", "token-expiry": "PASS"}
+    assert gitlab.issues == []  # nothing drifted, no token near its expiry
+    assert "token-expiry: PLAN_NOTE_TOKEN is good for more than 30 days" in clean_drift_run.job_log("token-expiry")
     report = json.loads(clean_drift_run.artifact("drift.json").read_text())
     assert report["drifted"] is False and report["errors"] == {}
     assert sorted(report["stacks"]) == sorted(AWS_STACKS)
@@ -265,7 +307,9 @@ def test_scheduled_pipeline_passes_without_drift(clean_drift_run: PipelineRun):
     }
 
 
-def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run: PipelineRun, out_of_band_change: int):
+def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(
+    drift_run: PipelineRun, out_of_band_change: int, gitlab: GitLabStub
+):
     assert drift_run.result.returncode != 0
     assert drift_run.status() == {"drift": "FAIL"}
     report = json.loads(drift_run.artifact("drift.json").read_text())  # artifacts: when: always
@@ -279,6 +323,40 @@ def test_drift_job_fails_on_an_out_of_band_change_and_keeps_its_report(drift_run
     assert {"name": "retention_in_days", "before": out_of_band_change, "after": 1} in log_group[0]["attributes"]
     assert not report["stacks"]["production"]["drifted"] and not report["stacks"]["release"]["drifted"]
     assert json.loads(drift_run.artifact("drift-gitlab.json").read_text()) == {"create": 0, "update": 1, "delete": 0}
+    log = drift_run.job_log("drift")
+    assert "drift-issues: drift found (exit 2)" in log and "drift-issues: staging: opened issue #1" in log
+    (issue,) = gitlab.issues
+    assert issue["title"] == "Drift: staging" and issue["labels"] == ["drift"] and issue["state"] == "opened"
+    assert "`aws_cloudwatch_log_group." in issue["description"]
+    assert f"`retention_in_days`: `{out_of_band_change}` -> `1`" in issue["description"]
+
+
+def test_the_next_scheduled_run_updates_the_same_issue(next_drift_run: PipelineRun, gitlab: GitLabStub):
+    assert next_drift_run.status() == {"drift": "FAIL"}
+    assert "drift-issues: staging: updated issue #1" in next_drift_run.job_log("drift")
+    (issue,) = gitlab.issues  # still one
+    assert issue["state"] == "opened" and issue["notes"] == ["Still drifting: https://gitlab.example/p/1"]
+
+
+# --- main pipeline: production refuses a commit main has moved past ---------------------------------
+
+
+def test_deploy_production_refuses_a_commit_that_main_has_moved_past(pipeline, converged, tmp_path: Path):
+    """GitLab's CI_REPOSITORY_URL stands in as a local repository whose main is one commit ahead."""
+    origin = tmp_path / "origin"
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "clone", "-q", str(pipeline.repo), str(origin)], check=True)
+    subprocess.run([*git, "checkout", "-q", "-b", "main"], cwd=origin, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "newer"], cwd=origin, check=True)
+    rev = ["git", "rev-parse", "HEAD"]
+    mine = subprocess.run(rev, cwd=pipeline.repo, capture_output=True, text=True, check=True).stdout.strip()
+    newer = subprocess.run(rev, cwd=origin, capture_output=True, text=True, check=True).stdout.strip()
+    variables = {**MAIN_PUSH, "CI_REPOSITORY_URL": str(origin), "CI_COMMIT_SHA": mine, "CI_DEFAULT_BRANCH": "main"}
+    run = pipeline(variables, "deploy:production")
+    assert run.status() == {"deploy:production": "FAIL"}, run.output[-3000:]
+    log = run.job_log("deploy:production")
+    assert f"this pipeline's commit {mine} is not the latest on main (main is at {newer})" in log
+    assert "bootstrap" not in log and "apply" not in log  # refused before `deploy` ran
 
 
 # --- merge request pipeline: plans --------------------------------------------------------------------
@@ -324,9 +402,62 @@ def test_the_summary_puts_the_risks_first_and_shows_the_cost_change(mr_run: Pipe
     assert "`access` (synthesized as at" in summary and "### `production`" not in summary  # no noise
     cost = summary[summary.index("#### Monthly AWS cost") :]
     assert re.search(r"- staging \+\$\d+\.\d\d/mo \(service\.desired_count 1 -> 2", cost), cost
-    assert "mr-note: no PLAN_NOTE_TOKEN in this pipeline: the summary stays the job's artifact" in mr_run.job_log(
-        "mr-note"
-    )
+    note = mr_run.job_log("mr-note")
+    assert "mr-note: warning: GitLab refused PLAN_NOTE_TOKEN" in note and "HTTP 401" in note, note
+    assert "the summary stays the job's artifact" in note
+
+
+@dataclass
+class GitLabOnlyRun:
+    run: PipelineRun
+    base: str
+    plan_report: dict[str, int]
+    summary: str
+
+
+@pytest.fixture(scope="module")
+def gitlab_only_mr(mr_run, pipeline, gitlab) -> Iterator[GitLabOnlyRun]:
+    """A merge request that changes only modules/gitlab.py, from the snapshot; the repository is put back after.
+    Its artifacts are read at once (the next run replaces them)."""
+    repo, git = pipeline.repo, ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    base = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    subprocess.run(["git", "reset", "-q", "--hard", base], cwd=repo, check=True)
+    module = repo / "modules" / "gitlab.py"
+    text = module.read_text()
+    assert '"Drift detection against the remote state"' in text
+    module.write_text(text.replace('"Drift detection against the remote state"', '"Drift detection (nightly)"'))
+    subprocess.run([*git, "commit", "-qam", "gitlab: schedule description"], cwd=repo, check=True, capture_output=True)
+    try:
+        variables = {**MR, "CI_MERGE_REQUEST_DIFF_BASE_SHA": base, **api(gitlab, PLAN_NOTE_TOKEN="glpat-note")}
+        run = pipeline(variables, "plan", "mr-note", "--needs")
+        yield GitLabOnlyRun(
+            run,
+            base,
+            json.loads(run.artifact("plan.json").read_text()),
+            run.artifact("plan-summary.md").read_text(),
+        )
+    finally:
+        subprocess.run(["git", "reset", "-q", "--hard", head.strip()], cwd=repo, check=True)
+
+
+def test_a_merge_request_changing_only_the_gitlab_module_is_green_and_plans_no_gitlab_stack(
+    gitlab_only_mr: GitLabOnlyRun, gitlab: GitLabStub
+):
+    run = gitlab_only_mr.run
+    assert run.result.returncode == 0, run.output[-5000:]
+    assert run.status() == {"install": "PASS", "synth": "PASS", "plan": "PASS", "mr-note": "PASS"}
+    log = run.job_log("plan")
+    assert re.search(r"gitlab +skip +not on the local target: needs the gitlab provider", log), log[-3000:]
+    assert not re.search(r"gitlab +(init|plan) ", log)  # never planned
+    for stack in AWS_STACKS:  # the AWS stacks' synthesis is the base's
+        assert re.search(rf"{stack} +skip +synthesized as at {gitlab_only_mr.base}: nothing to plan", log), stack
+    assert gitlab_only_mr.plan_report == {"create": 0, "update": 0, "delete": 0}
+    assert "Not planned: " in gitlab_only_mr.summary and "`gitlab` (needs the gitlab provider" in gitlab_only_mr.summary
+    assert "mr-note: created note" in run.job_log("mr-note")  # the happy path: the summary is on the MR
+    assert [n["body"] for n in gitlab.notes] == [gitlab_only_mr.summary]
 
 
 # --- OIDC: the token exchange against the emulator's STS ---------------------------------------------

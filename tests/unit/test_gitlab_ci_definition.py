@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,11 @@ IAM (an administrator applies it)."""
 
 MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": "", "CI_MERGE_REQUEST_IID": "7"}
 MAIN_PUSH = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
-SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}
+SCHEDULE = {"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main"}
+FORK_MR = {**MR, "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "99", "CI_MERGE_REQUEST_PROJECT_ID": "42"}
+SAME_PROJECT_MR = {**MR, "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "42", "CI_MERGE_REQUEST_PROJECT_ID": "42"}
+AWS_JOBS = {"plan", "drift", "deploy:staging", "deploy:production", "deploy:production:allow-risk"}
+"""Every job with an OIDC id_token (the roles' trust is all that stands between a job and AWS)."""
 
 
 def gitlab_ci_local() -> str:
@@ -103,36 +108,75 @@ def test_schema_valid():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_merge_request_pipeline(scratch_repo: Path):
-    jobs = jobs_of(scratch_repo, MR)
+@pytest.mark.parametrize("variables", [MR, SAME_PROJECT_MR], ids=["ids-unset", "same-project"])
+def test_merge_request_pipeline(scratch_repo: Path, variables: dict[str, str]):
+    jobs = jobs_of(scratch_repo, variables)
     assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", "plan", "mr-note"])
     assert needs(jobs["synth"]) == {"install"}
     assert needs(jobs["checkov"]) == {"synth"}
     assert needs(jobs["plan"]) == {"synth"}  # plans start as soon as synth is done: tests and the scan run beside
     assert jobs["plan"]["when"] == "on_success"
     assert needs(jobs["mr-note"]) == {"plan"}
+    assert jobs["mr-note"]["allow_failure"] is True, "a GitLab API problem must not block the merge request"
+
+
+def test_a_fork_merge_request_runs_no_aws_job_and_says_why(scratch_repo: Path, preview: dict):
+    jobs = jobs_of(scratch_repo, FORK_MR)
+    assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", "fork-notice"])
+    assert not AWS_JOBS & set(jobs) and "mr-note" not in jobs
+    assert needs(jobs["fork-notice"]) == set()
+    notice = " ".join(preview["fork-notice"]["script"])
+    assert "no AWS job runs for a fork" in notice and "$CI_MERGE_REQUEST_SOURCE_PROJECT_ID" in notice
+    assert {name for name, job in preview.items() if isinstance(job, dict) and "id_tokens" in job} == AWS_JOBS
 
 
 def test_main_pipeline_deploys_in_dependency_order(scratch_repo: Path):
     jobs = jobs_of(scratch_repo, MAIN_PUSH)
-    deploys = ["deploy:staging", "deploy:production"]  # each deploys the release stack too (its pipeline stage)
+    deploys = ["deploy:staging", "deploy:production", "deploy:production:allow-risk"]
     assert sorted(jobs) == sorted(["install", "lint", "unit-tests", "synth", "checkov", *deploys])
     assert needs(jobs["deploy:staging"]) == {"synth", "lint", "unit-tests", "checkov"}
     assert jobs["deploy:staging"]["when"] == "on_success"
     assert needs(jobs["deploy:production"]) == {"synth", "deploy:staging"}
     assert jobs["deploy:production"]["when"] == "manual"
     assert not jobs["deploy:production"]["allow_failure"], "a manual gate must block the pipeline"
+    risky = jobs["deploy:production:allow-risk"]
+    assert risky["when"] == "manual" and risky["allow_failure"] is True, "an alternative, not a second gate"
+    assert needs(risky) == {"synth", "deploy:staging"}
 
 
-@pytest.mark.parametrize(
-    "variables",
-    [SCHEDULE, {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}],
-    ids=["schedule", "web-with-DRIFT"],
-)
-def test_drift_pipeline(scratch_repo: Path, variables: dict[str, str]):
+@pytest.mark.parametrize("variables", [SCHEDULE, {**SCHEDULE, "CI_COMMIT_BRANCH": ""}], ids=["main", "no-branch"])
+def test_drift_pipeline_is_recognised_by_its_source_alone(scratch_repo: Path, variables: dict[str, str]):
     jobs = jobs_of(scratch_repo, variables)
-    assert sorted(jobs) == ["drift", "install", "synth"]
+    assert sorted(jobs) == ["drift", "install", "synth", "token-expiry"]
     assert needs(jobs["drift"]) == {"synth"}
+    assert jobs["token-expiry"]["allow_failure"] is True
+
+
+def test_a_drift_variable_does_not_turn_a_main_pipeline_into_a_drift_check(scratch_repo: Path):
+    web = {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "DRIFT": "true"}
+    assert jobs_of(scratch_repo, web).keys() == jobs_of(scratch_repo, MAIN_PUSH).keys()
+    assert "DRIFT" not in re.findall(r"\$\{?(\w+)", CI_FILE.read_text())
+
+
+def test_nothing_reads_a_pipeline_variable_a_person_must_set(stack_json, preview: dict):
+    """Every variable the definition reads is GitLab's own, set in the definition, or a project variable the
+    gitlab stack sets: pipeline variables are restricted on new gitlab.com namespaces (gitlab-org/gitlab#515794)."""
+    text = "\n".join(line.split(" #")[0] for line in CI_FILE.read_text().splitlines() if not line.startswith("#"))
+    read = set(re.findall(r"\$\{?(\w+)", text))
+    defined = set(preview["variables"])
+    for job in preview.values():
+        if isinstance(job, dict):
+            defined |= set(job.get("variables", {})) | set(job.get("id_tokens", {}))
+    by_stack = {v["key"] for v in resources_of(stack_json("gitlab"), "gitlab_project_variable")}
+    shell = {"status"}  # the drift job's own shell variable
+    unexplained = {v for v in read - defined - by_stack - shell if not v.startswith("CI_")}
+    assert unexplained == set()
+    assert {"AWS_PLAN_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN"} <= by_stack  # the check sees what it should
+    assert {"ALLOW_RISK", "DEPLOY_FLAGS"} <= defined
+
+
+def resources_of(stack: dict, kind: str) -> list[dict]:
+    return list(stack.get("resource", {}).get(kind, {}).values())
 
 
 @pytest.mark.parametrize(
@@ -155,14 +199,16 @@ def test_the_plan_job_plans_what_changed_and_publishes_private_reports(preview: 
     assert artifacts["reports"]["terraform"] == "plan.json"
     assert {"plan.json", "plans/", "plan-summary.md", "cost.md"} <= set(artifacts["paths"])
     script = plan["script"]
-    assert script[0].startswith(
+    assert script[0] == 'bash ci/full_clone.sh "$CI_MERGE_REQUEST_DIFF_BASE_SHA"'  # the base, even if shallow
+    assert script[1].startswith(
         'python main.py plan --changed-since "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --report plan.json'
     )
-    assert "--plan-dir plans --summary plan-summary.md" in script[0]
+    assert "--plan-dir plans --summary plan-summary.md" in script[1]
+    assert artifacts["expire_in"] == "90 days"
     assert 'python main.py cost --against "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --markdown cost.md' in script
     assert "cat cost.md >> plan-summary.md" in script  # the cost change is part of the summary
     assert plan["variables"]["OIDC_ROLE_ARN"] == "$AWS_PLAN_ROLE_ARN" and plan["variables"]["GIT_DEPTH"] == "0"
-    assert preview["mr-note"]["script"] == ["python3 ci/mr_note.py plan-summary.md"]
+    assert preview["mr-note"]["script"] == ["python3 -m ci.mr_note plan-summary.md"]
     assert "id_tokens" not in preview["mr-note"]  # it needs no AWS
 
 
@@ -183,6 +229,7 @@ def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
         "drift": "$AWS_PLAN_ROLE_ARN",
         "deploy:staging": "$AWS_DEPLOY_ROLE_ARN",
         "deploy:production": "$AWS_DEPLOY_ROLE_ARN",
+        "deploy:production:allow-risk": "$AWS_DEPLOY_ROLE_ARN",
     }
     for name, role in roles.items():
         job = preview[name]
@@ -194,25 +241,47 @@ def test_aws_jobs_use_oidc_with_the_right_role(preview: dict):
     assert preview["variables"]["DEPLOY_TARGET"] == "aws"
 
 
-def test_deploy_jobs_are_serialized_and_bound_to_environments(preview: dict):
-    deploys = {name: preview[name] for name in ("deploy:staging", "deploy:production")}
-    groups = [job["resource_group"] for job in deploys.values()]
-    assert len(set(groups)) == len(groups), "one resource_group per stack"
+DEPLOYS = ("deploy:staging", "deploy:production", "deploy:production:allow-risk")
+
+
+def test_deploy_jobs_share_one_resource_group_and_are_bound_to_environments(preview: dict):
+    deploys = {name: preview[name] for name in DEPLOYS}
+    assert {job["resource_group"] for job in deploys.values()} == {"deploy"}, "one deploy order across jobs"
     assert all(job["interruptible"] is False for job in deploys.values())
     assert deploys["deploy:staging"]["environment"]["name"] == "staging"
     assert deploys["deploy:production"]["environment"]["name"] == "production"
-    assert [job["variables"]["STACK"] for job in deploys.values()] == DEPLOYED_BY_CI
+    assert deploys["deploy:production:allow-risk"]["environment"]["name"] == "production"
+    assert [job["variables"]["STACK"] for job in deploys.values()] == [*DEPLOYED_BY_CI, "production"]
     assert "deploy:access" not in preview and "python main.py deploy access --target aws" in CI_FILE.read_text()
-    assert all('python main.py deploy "$STACK" --auto-approve' in " ".join(job["script"]) for job in deploys.values())
-    assert all(
-        '[ "${ALLOW_RISK:-}" = true ] && echo --allow-risk' in " ".join(job["script"]) for job in deploys.values()
-    )
+    command = 'python main.py deploy "$STACK" $DEPLOY_FLAGS --auto-approve'
+    assert all(command in " ".join(job["script"]) for job in deploys.values())
+    assert all('[ "$ALLOW_RISK" = true ] && echo --allow-risk' in " ".join(j["script"]) for j in deploys.values())
+
+
+def test_the_release_stack_has_one_owner_among_the_deploy_jobs(preview: dict):
+    """deploy:staging applies release with staging (open_session's companion); production's jobs leave it out."""
+    assert preview["deploy:staging"]["variables"]["DEPLOY_FLAGS"] == ""
+    for name in DEPLOYS[1:]:
+        assert preview[name]["variables"]["DEPLOY_FLAGS"] == "--no-release", name
+
+
+def test_production_refuses_a_commit_main_has_moved_past_and_risk_is_its_own_job(preview: dict):
+    for name in DEPLOYS[1:]:
+        assert preview[name]["script"][0] == "python3 -m ci.latest_commit", name
+    assert preview["deploy:production"]["variables"]["ALLOW_RISK"] == "false"
+    assert preview["deploy:staging"]["variables"]["ALLOW_RISK"] == "false"
+    assert preview["deploy:production:allow-risk"]["variables"]["ALLOW_RISK"] == "true"
+
+
+def test_artifacts_outlive_a_delayed_production_deploy(preview: dict):
+    assert preview["synth"]["artifacts"]["expire_in"] == "90 days"
 
 
 def test_drift_job_fails_on_drift_and_keeps_its_report(preview: dict):
     drift = preview["drift"]
     script = " ".join(drift["script"])
     assert "python main.py drift $AWS_STACKS --report drift.json --gitlab-report drift-gitlab.json" in script
+    assert drift["script"][1:] == ['python3 -m ci.drift_issues drift.json "$status"', 'exit "$status"']
     assert "allow_failure" not in drift or drift["allow_failure"] is False
     assert drift["artifacts"]["when"] == "always"
     assert drift["interruptible"] is False

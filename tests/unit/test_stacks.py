@@ -411,18 +411,22 @@ def test_gitlab_stack_manages_variables_branch_and_schedule(stack_json):
     assert variables["AWS_PLAN_ROLE_ARN"]["protected"] is False
     assert one(gitlab, "gitlab_branch_protection")["branch"] == "main"
     assert one(gitlab, "gitlab_pipeline_schedule")["cron"] == "0 6 * * 1-5"
-    assert one(gitlab, "gitlab_pipeline_schedule_variable")["key"] == "DRIFT"
+    assert not resources(gitlab, "gitlab_pipeline_schedule_variable")  # CI knows a schedule by its source alone
+    assert variables["TOKEN_ROTATE_BEFORE_DAYS"]["value"] == "30"  # ci/token_expiry.py's window
 
 
-def test_gitlab_stack_makes_the_plan_note_token_without_writing_it(stack_json):
+def test_gitlab_stack_makes_the_ci_tokens_without_writing_them(stack_json):
     gitlab = stack_json("gitlab")
-    (token_id, token), *others = gitlab["resource"]["gitlab_project_access_token"].items()
-    assert not others
-    assert token["access_level"] == "reporter" and token["scopes"] == ["api"]
-    assert token["rotation_configuration"] == {"expiration_days": 90, "rotate_before_days": 14}
-    variable = next(v for v in resources(gitlab, "gitlab_project_variable") if v["key"] == "PLAN_NOTE_TOKEN")
-    assert variable["value"] == f"${{gitlab_project_access_token.{token_id}.token}}"  # GitLab makes it, not the JSON
-    assert variable["masked"] is True and variable["protected"] is False  # merge-request pipelines need it
+    tokens = gitlab["resource"]["gitlab_project_access_token"]
+    assert len(tokens) == 2
+    variables = {v["key"]: v for v in resources(gitlab, "gitlab_project_variable")}
+    for key, protected in (("PLAN_NOTE_TOKEN", False), ("DRIFT_ISSUE_TOKEN", True)):
+        token_id = next(t for t in tokens if variables[key]["value"] == f"${{gitlab_project_access_token.{t}.token}}")
+        token = tokens[token_id]  # GitLab makes it, not the JSON
+        assert token["access_level"] == "reporter" and token["scopes"] == ["api"]
+        assert token["rotation_configuration"] == {"expiration_days": 365, "rotate_before_days": 30}
+        # merge-request pipelines need the note token; only main and its schedule see the issue token
+        assert variables[key]["masked"] is True and variables[key]["protected"] is protected, key
 
 
 def test_no_secrets_in_synthesized_json(synth_dir: Path):
