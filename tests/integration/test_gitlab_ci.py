@@ -333,7 +333,7 @@ def test_the_summary_puts_the_risks_first_and_shows_the_cost_change(mr_run: Pipe
 
 
 def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
-    role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web-ci-plan"
+    role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web/acme-web-ci-plan"
     script = (
         f'source ci/aws-oidc.sh "{role}"; '
         "python -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\""
