@@ -43,13 +43,13 @@ def project_role(
 def boundary_path(role: str, boundary_arn: str) -> str:
     """`/<project>/` from `arn:aws:iam::<account>:policy/<project>/<project>-boundary`."""
     _, found, resource = boundary_arn.partition(":policy/")
-    path = "/" + resource.rpartition("/")[0] + "/"
-    if not found or path == "/":
+    project = resource.rpartition("/")[0]
+    if not found or not project:
         raise ValueError(
             f"role {role}: expected the permissions boundary's policy ARN under the project's path "
             f"(arn:aws:iam::<account>:policy/<project>/<project>-boundary), got {boundary_arn!r}"
         )
-    return path
+    return f"/{project}/"
 
 
 def trust_policy(service: str, account_id: str | None = None) -> str:

@@ -431,3 +431,12 @@ def test_the_deploy_role_has_the_project_services_not_the_account(synthesized: S
         "sts:AssumeRole": f"arn:aws:iam::{account}:role/x",
     }.items():
         assert not effective(statements, action, resource), f"the deploy role may {action} {resource}"
+
+
+def test_a_role_takes_the_path_of_its_boundary() -> None:
+    from modules.iam import boundary_path
+
+    assert boundary_path("acme-web-x", "arn:aws:iam::111111111111:policy/acme-web/acme-web-boundary") == "/acme-web/"
+    for wrong in ("arn:aws:iam::111111111111:policy/acme-web-boundary", "arn:aws:iam::111111111111:role/acme-web/x"):
+        with pytest.raises(ValueError, match="role acme-web-x: expected the permissions boundary's policy ARN under"):
+            boundary_path("acme-web-x", wrong)
