@@ -282,11 +282,11 @@ add are listed too (their reads measured the same way), so the access stack need
 PLAN_COMMON_READS = ["ecs:DescribeServices", "ecs:DescribeTaskDefinition", "sts:GetCallerIdentity"]
 """Besides the refreshes: the provider's and backend's caller identity, the CLI's live image (orchestrator/targets/live.py)."""
 PROJECT_SERVICES = sorted(
-    {a.split(":")[0] for actions in PLAN_READS.values() for a in actions} - {"iam", "s3"} | {"codeconnections"}
+    {a.split(":")[0] for actions in PLAN_READS.values() for a in actions} - {"iam", "s3", "ssm"} | {"codeconnections"}
 )
 """The services of the resource types the stacks create (PLAN_READS, which a unit test keeps complete), each
-`<service>:*` for the deploy role instead of PowerUserAccess (every service of the account but IAM); IAM and S3
-have their own scoped statements. `codeconnections` is CodeStar Connections' newer prefix (connections created
+`<service>:*` for the deploy role instead of PowerUserAccess (every service of the account but IAM); IAM, S3 and
+SSM have their own statements, scoped to the project's roles, buckets and parameters. `codeconnections` is CodeStar Connections' newer prefix (connections created
 under it are authorized with it)."""
 STATE_WRITES = ["s3:DeleteObject*", "s3:PutObject*"]
 """Denied on the state buckets whatever else allows them: a plan never writes state, nor breaks a lock."""
@@ -350,7 +350,7 @@ class CiAccess(Construct):
             "deploy-services",
             name="project-services",
             role=self.deploy_role.id,
-            policy=deploy_document(p.state_bucket_arns, p.artifact_bucket_prefix),
+            policy=deploy_document(p.account_id, n, p.state_bucket_arns, p.artifact_bucket_prefix),
         )
         IamRolePolicy(
             self,
@@ -459,15 +459,18 @@ def boundary_document(account_id: str, names: AccessNames) -> str:
     )
 
 
-def deploy_document(state_bucket_arns: list[str], artifact_prefix: str) -> str:
-    """The deploy role's non-IAM rights: the project's services (PROJECT_SERVICES) and its buckets only (the
-    state buckets and the release's artifact bucket, `<prefix><random>`). Services whose resources cannot be told
+def deploy_document(account_id: str, names: AccessNames, state_bucket_arns: list[str], artifact_prefix: str) -> str:
+    """The deploy role's non-IAM rights: the project's services (PROJECT_SERVICES), its buckets only (the
+    state buckets and the release's artifact bucket, `<prefix><random>`), its parameters only (`/<project>/...`;
+    DescribeParameters has no resource). Services whose resources cannot be told
     apart from another project's by ARN stay `<service>:*`: docs/least-privilege.md says why the account should
     hold this project only; the ways to run as another role are denied (RUN_AS_OTHERS, NO_OTHERS_CODE)."""
     buckets = [*state_bucket_arns, arn("s3", "", "", f"{artifact_prefix}*")]
     return policy(
         allow([f"{service}:*" for service in PROJECT_SERVICES], "*", sid="ProjectServices"),
         allow(["s3:*"], [*buckets, *(f"{b}/*" for b in buckets)], sid="ProjectBuckets"),
+        allow(["ssm:*"], [arn("ssm", "*", account_id, f"parameter/{names.project}/*")], sid="ProjectParameters"),
+        allow(["ssm:DescribeParameters"], "*", sid="DescribeParameters"),
         allow(["sts:GetCallerIdentity"], "*", sid="CallerIdentity"),
     )
 

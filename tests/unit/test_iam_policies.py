@@ -414,8 +414,12 @@ def test_the_deploy_role_has_the_project_services_not_the_account(synthesized: S
     assert not deploy.managed, f"the deploy role attaches {deploy.managed}"
     statements = synthesized.statements(deploy)
     state_bucket = synthesized.stacks["staging"]["terraform"]["backend"]["s3"]["bucket"]
-    for action in {a for actions in PLAN_READS.values() for a in actions if not a.startswith(("iam:", "s3:"))}:
+    for action in {a for actions in PLAN_READS.values() for a in actions if not a.startswith(("iam:", "s3:", "ssm:"))}:
         assert effective(statements, action, "*"), f"the deploy role may not {action}"
+    parameter = f"arn:aws:ssm:eu-west-1:{account}:parameter/acme-web/staging/release"
+    for action in ("ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource"):
+        assert effective(statements, action, parameter), f"the deploy role may not {action} {parameter}"
+    assert effective(statements, "ssm:DescribeParameters", "*")
     for resource in (f"arn:aws:s3:::{state_bucket}/acme-web/staging.tfstate", "arn:aws:s3:::acme-web-artifacts-x1/o"):
         assert effective(statements, "s3:PutObject", resource)
     assert effective(statements, "s3:CreateBucket", "arn:aws:s3:::acme-web-artifacts-x1")
@@ -427,6 +431,8 @@ def test_the_deploy_role_has_the_project_services_not_the_account(synthesized: S
         "sagemaker:CreateNotebookInstance": "*",
         "glue:CreateJob": "*",
         "ssm:SendCommand": "*",
+        "ssm:GetParameter": f"arn:aws:ssm:eu-west-1:{account}:parameter/acme-web-adm/staging/release",
+        "ssm:PutParameter": f"arn:aws:ssm:eu-west-1:{account}:parameter/other",
         "lambda:UpdateFunctionCode": f"arn:aws:lambda:eu-west-1:{account}:function:other",
         "sts:AssumeRole": f"arn:aws:iam::{account}:role/x",
     }.items():
