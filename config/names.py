@@ -38,8 +38,16 @@ def parameters_by_path_arns(region: str, account_id: str, path: str) -> list[str
     return [arn("ssm", region, account_id, f"parameter/{bare}"), arn("ssm", region, account_id, f"parameter/{bare}/")]
 
 
-def role_arn(account_id: str, role: str) -> str:
-    return arn("iam", "", account_id, f"role/{role}")
+def iam_path(project: str) -> str:
+    """The IAM path of every role and policy the project creates (`/<project>/`): a name pattern such as
+    `<project>-*` would also match another project whose name begins the same way (`acme-web-adm`), a path
+    of its own does not, so the deploy role's IAM rights are granted on `role/<project>/*` only."""
+    return f"/{project}/"
+
+
+def role_arn(account_id: str, project: str, role: str) -> str:
+    """A project role's ARN: under the project's IAM path (every role the stacks create is, modules/iam.py)."""
+    return arn("iam", "", account_id, f"role{iam_path(project)}{role}")
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class EnvironmentNames:
         return f"{self.prefix}-release-{what}"
 
     def role_arn(self, account_id: str, role: str) -> str:
-        return role_arn(account_id, role)
+        return role_arn(account_id, self.project, role)
 
 
 @dataclass(frozen=True)
@@ -128,8 +136,8 @@ ACCESS_STACK = "access"
 class AccessNames:
     """The access stack's names, and the role-name patterns its policies grant on.
 
-    Every role the stacks create is named `<project>-...` and carries the boundary; the
-    patterns below are what the deploy role may pass to each service (`iam:PassedToService`).
+    Every role the stacks create is under the IAM path `/<project>/`, named `<project>-...`, and carries
+    the boundary; the patterns below are what the deploy role may pass to each service (`iam:PassedToService`).
     """
 
     project: str
@@ -138,11 +146,18 @@ class AccessNames:
     """The permissions boundary of every role the stacks create (a customer-managed policy)."""
     ci_plan_role = property(lambda self: f"{self.project}-ci-plan")
     ci_deploy_role = property(lambda self: f"{self.project}-ci-deploy")
-    project_roles = property(lambda self: f"{self.project}-*")
-    """Pattern of every role name the stacks create (the deploy role manages only these)."""
+    path = property(lambda self: iam_path(self.project))
+    """The IAM path of the project's roles and of the boundary (`/<project>/`)."""
 
     def boundary_arn(self, account_id: str) -> str:
-        return arn("iam", "", account_id, f"policy/{self.boundary_policy}")
+        return arn("iam", "", account_id, f"policy{self.path}{self.boundary_policy}")
+
+    def role_arn(self, account_id: str, role: str) -> str:
+        return role_arn(account_id, self.project, role)
+
+    def project_roles_arn(self, account_id: str) -> str:
+        """Every role under the project's path: what the deploy role manages (`role/<project>/*`)."""
+        return self.role_arn(account_id, "*")
 
     @property
     def ci_roles(self) -> tuple[str, str]:

@@ -3,13 +3,16 @@
 Applied by an administrator only (the access stack): the deploy role is denied every IAM
 write on what this module creates, so no pipeline can widen its own access.
 
-- The boundary (`<project>-boundary`) caps every role of every stack: everything but IAM,
-  Organizations and Account; IAM reads; role management on `role/<project>-*` only for roles
-  that carry the boundary (`iam:PermissionsBoundary`); `iam:PassRole` of project roles only to
-  the service that uses each (`iam:PassedToService`); and explicit Denies of removing a
-  boundary and of any IAM write on the boundary, the OIDC providers and the two CI roles.
-- The deploy role (pipelines of the release branch only): PowerUserAccess plus the same IAM
-  statements inline, so that what it creates is bounded and nothing it can do reaches itself.
+- The boundary (`<project>-boundary`, under the project's IAM path `/<project>/`) caps every role
+  of every stack: everything but IAM, Organizations and Account; IAM reads; role management on
+  `role/<project>/*` only for roles that carry the boundary (`iam:PermissionsBoundary`), managed
+  policies only from ATTACHABLE_POLICIES (`iam:PolicyARN`); `iam:PassRole` of project roles only
+  to the service that uses each (`iam:PassedToService`); and every Deny the deploy role relies
+  on: removing a boundary, any IAM write on the boundary, the OIDC providers and the two CI roles,
+  sts:AssumeRole, trust-policy rewrites, and running as another role outside the project.
+- The deploy role (pipelines of the release branch only): the services the stacks use
+  (PROJECT_SERVICES) and the project's buckets, not PowerUserAccess, plus the same IAM statements and
+  Denies inline, so that what it creates is bounded and nothing it can do reaches itself.
 - The plan role (any branch of this project: merge requests) reads what a plan refreshes and
   nothing else: per-service Describe/List/Get metadata reads (PLAN_READS), the state files,
   bucket-level reads of the artifact bucket, the project's SSM parameters without decryption;
@@ -27,34 +30,36 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from config.names import AccessNames, arn, role_arn
+from config.names import AccessNames, arn
 from modules.iam import allow, policy, project_role
 
-POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
+ATTACHABLE_POLICIES = ["arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"]
+"""The only managed policies a deploy may attach to (or detach from) a project role (`iam:PolicyARN`): what
+the stacks attach (modules/codedeploy.py; tests/unit/test_iam_policies.py checks it). Without the condition a
+bounded role could be given AdministratorAccess: capped by the boundary, yet everything but IAM."""
 
 BOUNDED_ROLE_ACTIONS = [
-    "iam:AttachRolePolicy",
     "iam:CreateRole",
     "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
     "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
 ]
 """Role writes that support the `iam:PermissionsBoundary` condition key (IAM service authorization
 reference): allowed only when the role has (CreateRole, PutRolePermissionsBoundary: is given) the boundary."""
+ATTACH_ACTIONS = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+"""Also `iam:PermissionsBoundary`-conditioned, and besides conditioned on `iam:PolicyARN` (ATTACHABLE_POLICIES)."""
 ROLE_ACTIONS = [
     "iam:DeleteRole",
     "iam:TagRole",
     "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
 ]
 """Role writes without that key (a condition on it would deny them always): on project roles, which carry the
-boundary, so whatever they are given stays within it; the CI roles are denied below."""
+boundary, so whatever they are given stays within it; the CI roles are denied below. Not
+iam:UpdateAssumeRolePolicy: see NO_TRUST_REWRITES."""
 IAM_WRITES = [
     "iam:Add*",
     "iam:Attach*",
@@ -73,8 +78,95 @@ IAM_WRITES = [
 """Every IAM write, as the explicit Deny on the access stack's own resources."""
 
 NO_ROLE_HOPPING = {"Sid": "NoRoleHopping", "Effect": "Deny", "Action": ["sts:AssumeRole"], "Resource": "*"}
-"""PowerUserAccess allows sts:AssumeRole: a role of the account that trusts the account root would let a
-pipeline leave the boundary. Terraform needs no role but its own, so the deploy role may assume none."""
+"""The boundary allows sts:AssumeRole (everything but IAM): a role of the account that trusts the account root
+would let a pipeline, or a role it creates, leave the boundary. Terraform needs no role but its own, and no project role assumes another, so no
+bounded role may assume any: in the boundary, so a role the deploy role creates (and passes to Lambda or ECS)
+cannot hop either (AWS-FACTS.md, IAM and CI)."""
+NO_TRUST_REWRITES = {
+    "Sid": "NoTrustRewrites",
+    "Effect": "Deny",
+    "Action": ["iam:UpdateAssumeRolePolicy"],
+    "Resource": "*",
+}
+"""No IAM condition key constrains a trust policy's content, so a principal that may rewrite trust policies
+may open a role to another account or to `"AWS": "*"`. Who may write trust policies is the control: no
+bounded role, the deploy role included. A changed trust policy is applied by re-creating the role (taint)
+or by an administrator (docs/least-privilege.md). CreateRole's trust is the residual risk documented there."""
+
+RUN_AS_OTHERS: dict[str, tuple[list[str], list[str]]] = {
+    "lambda": (
+        [
+            "lambda:AddPermission",
+            "lambda:CreateAlias",
+            "lambda:CreateFunctionUrlConfig",
+            "lambda:DeleteFunction",
+            "lambda:InvokeFunction",
+            "lambda:InvokeFunctionUrl",
+            "lambda:PublishVersion",
+            "lambda:PutFunctionConcurrency",
+            "lambda:UpdateAlias",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:UpdateFunctionUrlConfig",
+        ],
+        ["function:{p}-*"],
+    ),
+    "codebuild": (
+        [
+            "codebuild:DeleteProject",
+            "codebuild:RetryBuild",
+            "codebuild:RetryBuildBatch",
+            "codebuild:StartBuild",
+            "codebuild:StartBuildBatch",
+            "codebuild:UpdateProject",
+        ],
+        ["project/{p}-*"],
+    ),
+    "codepipeline": (
+        [
+            "codepipeline:DeletePipeline",
+            "codepipeline:RetryStageExecution",
+            "codepipeline:StartPipelineExecution",
+            "codepipeline:UpdatePipeline",
+        ],
+        ["{p}-*"],
+    ),
+    "codedeploy": (["codedeploy:CreateDeployment"], ["deploymentgroup:{p}-*/*"]),
+    "ecs": (
+        ["ecs:RunTask", "ecs:StartTask"],
+        ["task-definition/{p}-*:*"],
+    ),
+}
+"""The boundary (everything but IAM), and `<service>:*` of the deploy role, let a caller change or start what
+runs as another role without any iam:PassRole: a function's code, a build (its buildspec can be overridden), a pipeline, a deployment, a task. Each only on
+the project's own resources (`NotResource` of the project's ARNs; every action listed takes its resource,
+Service Authorization Reference of each service), in the boundary, so no project role reaches another."""
+NO_OTHERS_CODE = [
+    "cloudformation:CreateChangeSet",
+    "cloudformation:CreateStack",
+    "cloudformation:CreateStackInstances",
+    "cloudformation:CreateStackSet",
+    "cloudformation:DeleteStack",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:UpdateStack",
+    "cloudformation:UpdateStackInstances",
+    "cloudformation:UpdateStackSet",
+    "ec2-instance-connect:SendSSHPublicKey",
+    "ecs:ExecuteCommand",
+    "ssm:CreateAssociation",
+    "ssm:CreateAssociationBatch",
+    "ssm:ResumeSession",
+    "ssm:SendCommand",
+    "ssm:StartAutomationExecution",
+    "ssm:StartSession",
+    "ssm:UpdateAssociation",
+    "states:StartExecution",
+    "states:StartSyncExecution",
+    "states:UpdateStateMachine",
+]
+"""Ways in to what runs as another role (a stack's service role, an instance's profile, a state machine's
+role) that the project never uses: denied everywhere."""
 
 S3_BUCKET_READS = [
     "s3:GetAccelerateConfiguration",
@@ -189,6 +281,13 @@ returns a link to the code, which is in the repository anyway). Types the releas
 add are listed too (their reads measured the same way), so the access stack need not change when they are used."""
 PLAN_COMMON_READS = ["ecs:DescribeServices", "ecs:DescribeTaskDefinition", "sts:GetCallerIdentity"]
 """Besides the refreshes: the provider's and backend's caller identity, the CLI's live image (orchestrator/targets/live.py)."""
+PROJECT_SERVICES = sorted(
+    {a.split(":")[0] for actions in PLAN_READS.values() for a in actions} - {"iam", "s3", "ssm"} | {"codeconnections"}
+)
+"""The services of the resource types the stacks create (PLAN_READS, which a unit test keeps complete), each
+`<service>:*` for the deploy role instead of PowerUserAccess (every service of the account but IAM); IAM, S3 and
+SSM have their own statements, scoped to the project's roles, buckets and parameters. `codeconnections` is CodeStar Connections' newer prefix (connections created
+under it are authorized with it)."""
 STATE_WRITES = ["s3:DeleteObject*", "s3:PutObject*"]
 """Denied on the state buckets whatever else allows them: a plan never writes state, nor breaks a lock."""
 
@@ -221,6 +320,7 @@ class CiAccess(Construct):
             self,
             "boundary",
             name=n.boundary_policy,
+            path=n.path,
             description="Permissions boundary of every role the project's stacks create (the access stack)",
             policy=boundary_document(p.account_id, n),
             tags=p.tags,
@@ -245,13 +345,19 @@ class CiAccess(Construct):
             role=self.plan_role.id,
             policy=plan_document(p.account_id, n, p.state_bucket_arns, p.artifact_bucket_prefix),
         )
-        IamRolePolicyAttachment(self, "deploy-power-user", role=self.deploy_role.name, policy_arn=POWER_USER)
+        IamRolePolicy(
+            self,
+            "deploy-services",
+            name="project-services",
+            role=self.deploy_role.id,
+            policy=deploy_document(p.account_id, n, p.state_bucket_arns, p.artifact_bucket_prefix),
+        )
         IamRolePolicy(
             self,
             "deploy-iam",
             name="project-iam",
             role=self.deploy_role.id,
-            policy=policy(*iam_statements(p.account_id, n), NO_ROLE_HOPPING),
+            policy=policy(*iam_statements(p.account_id, n)),
         )
 
     def _role(self, id_: str, name: str, host: str, subject: str, p: CiAccessProps) -> IamRole:
@@ -279,14 +385,16 @@ class CiAccess(Construct):
 
 
 def iam_statements(account_id: str, names: AccessNames) -> list[dict[str, Any]]:
-    """The IAM a deploy may do, in both the boundary and the deploy role's own policy."""
+    """The IAM a deploy may do, and the Denies it relies on: in both the boundary and the deploy role's own
+    policy, so that a role it creates can do no more than it (and never hop, rewrite trust or run as others)."""
     boundary = names.boundary_arn(account_id)
-    projects = role_arn(account_id, names.project_roles)
+    projects = names.project_roles_arn(account_id)
     protected = [
         boundary,
         arn("iam", "", account_id, "oidc-provider/*"),
-        *(role_arn(account_id, r) for r in names.ci_roles),
+        *(names.role_arn(account_id, r) for r in names.ci_roles),
     ]
+    with_boundary = {"iam:PermissionsBoundary": boundary}
     statements = [
         allow(["iam:Get*", "iam:List*"], "*", sid="IamReads"),
         allow(
@@ -295,10 +403,13 @@ def iam_statements(account_id: str, names: AccessNames) -> list[dict[str, Any]]:
             sid="ServiceLinkedRoles",
         ),
         allow(
-            BOUNDED_ROLE_ACTIONS,
+            BOUNDED_ROLE_ACTIONS, [projects], sid="ProjectRolesWithBoundary", Condition={"StringEquals": with_boundary}
+        ),
+        allow(
+            ATTACH_ACTIONS,
             [projects],
-            sid="ProjectRolesWithBoundary",
-            Condition={"StringEquals": {"iam:PermissionsBoundary": boundary}},
+            sid="AttachableManagedPolicies",
+            Condition={"StringEquals": with_boundary, "ArnEquals": {"iam:PolicyARN": ATTACHABLE_POLICIES}},
         ),
         allow(ROLE_ACTIONS, [projects], sid="ProjectRoles"),
     ]
@@ -306,7 +417,7 @@ def iam_statements(account_id: str, names: AccessNames) -> list[dict[str, Any]]:
         statements.append(
             allow(
                 ["iam:PassRole"],
-                [role_arn(account_id, r) for r in patterns],
+                [names.role_arn(account_id, r) for r in patterns],
                 sid="PassTo" + "".join(w.capitalize() for w in service.split(".")[0].split("-")),
                 Condition={"StringEquals": {"iam:PassedToService": service}},
             )
@@ -314,7 +425,25 @@ def iam_statements(account_id: str, names: AccessNames) -> list[dict[str, Any]]:
     statements += [
         {"Sid": "KeepBoundaries", "Effect": "Deny", "Action": ["iam:DeleteRolePermissionsBoundary"], "Resource": "*"},
         {"Sid": "KeepAccess", "Effect": "Deny", "Action": IAM_WRITES, "Resource": protected},
+        NO_ROLE_HOPPING,
+        NO_TRUST_REWRITES,
+        *containment_statements(account_id, names),
     ]
+    return statements
+
+
+def containment_statements(account_id: str, names: AccessNames) -> list[dict[str, Any]]:
+    """RUN_AS_OTHERS outside the project's resources, and NO_OTHERS_CODE anywhere: Denies."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OnlyOwn" + service.capitalize(),
+            "Effect": "Deny",
+            "Action": actions,
+            "NotResource": [arn(service, "*", account_id, r.format(p=names.project)) for r in resources],
+        }
+        for service, (actions, resources) in RUN_AS_OTHERS.items()
+    ]
+    statements.append({"Sid": "NoOthersCode", "Effect": "Deny", "Action": NO_OTHERS_CODE, "Resource": "*"})
     return statements
 
 
@@ -330,13 +459,29 @@ def boundary_document(account_id: str, names: AccessNames) -> str:
     )
 
 
+def deploy_document(account_id: str, names: AccessNames, state_bucket_arns: list[str], artifact_prefix: str) -> str:
+    """The deploy role's non-IAM rights: the project's services (PROJECT_SERVICES), its buckets only (the
+    state buckets and the release's artifact bucket, `<prefix><random>`), its parameters only (`/<project>/...`;
+    DescribeParameters has no resource). Services whose resources cannot be told
+    apart from another project's by ARN stay `<service>:*`: docs/least-privilege.md says why the account should
+    hold this project only; the ways to run as another role are denied (RUN_AS_OTHERS, NO_OTHERS_CODE)."""
+    buckets = [*state_bucket_arns, arn("s3", "", "", f"{artifact_prefix}*")]
+    return policy(
+        allow([f"{service}:*" for service in PROJECT_SERVICES], "*", sid="ProjectServices"),
+        allow(["s3:*"], [*buckets, *(f"{b}/*" for b in buckets)], sid="ProjectBuckets"),
+        allow(["ssm:*"], [arn("ssm", "*", account_id, f"parameter/{names.project}/*")], sid="ProjectParameters"),
+        allow(["ssm:DescribeParameters"], "*", sid="DescribeParameters"),
+        allow(["sts:GetCallerIdentity"], "*", sid="CallerIdentity"),
+    )
+
+
 def plan_document(account_id: str, names: AccessNames, state_bucket_arns: list[str], artifact_prefix: str) -> str:
     """PLAN_READS, each where it applies; the state files; and no state write (an explicit Deny)."""
     reads = {a for actions in PLAN_READS.values() for a in actions} | set(PLAN_COMMON_READS)
     scoped = {
         "ProjectRoles": (
             {a for a in reads if a.startswith("iam:") and "Role" in a},
-            [role_arn(account_id, names.project_roles)],
+            [names.project_roles_arn(account_id)],
         ),
         "ArtifactBucket": ({a for a in reads if a.startswith("s3:")}, [arn("s3", "", "", f"{artifact_prefix}*")]),
         "ProjectFunctions": (

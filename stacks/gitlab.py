@@ -8,7 +8,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_gitlab.provider import GitlabProvider
 from constructs import Construct
 
-from config.names import GITLAB_STACK, AccessNames, role_arn
+from config.names import GITLAB_STACK, AccessNames
 from config.schema import Project, State
 from modules.gitlab import GitLabProject, GitLabProjectProps
 from modules.state import RemoteStateProps, remote_state
@@ -24,7 +24,7 @@ class GitLabStack(TerraformStack):
         state = State(bucket=s.state.bucket, key=s.gitlab.state_key, region=s.state.region)
         remote_state(self, RemoteStateProps(bucket=state.bucket, key=state.key, region=state.region or s.aws.region))
         names = AccessNames(s.name)
-        role = functools.partial(role_arn, s.aws.account_id)
+        role = functools.partial(names.role_arn, s.aws.account_id)
         GitLabProject(
             self,
             "project",

@@ -69,7 +69,7 @@ cationRevision returns it (moto: HTTP 500)
 
 IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
 `inf` to switch off; tests/integration/test_iam.py) evaluated as AWS does where the project relies on it
-(iam.py; boundaries, iam:PassRole and other condition keys stay unevaluated: tests/unit/test_iam_policies.py):
+(iam.py; iam:PassRole and other condition keys stay unevaluated: tests/unit/test_iam_policies.py):
 
 ==============================================  =======================================  ===============================================================
 AWS rule moto 5.2.5 evaluates otherwise         Patch                                    Test (tests/unit/compat/)
@@ -93,6 +93,14 @@ IAM CreateRole on the new role's ARN (moto:     patch_iam_create_role_resource  
 `*`)
 IAM conditions on iam:PermissionsBoundary       patch_iam_permissions_boundary_condition test_iam.py::test_role_management_only_with_the_boundary
 (moto: no identity-policy condition evaluated)
+IAM conditions on iam:PolicyARN (Attach/Detach  patch_iam_policy_arn_condition           test_iam.py::test_only_allow_listed_policies_can_be_attached
+RolePolicy; moto: counted as met)
+A role's permissions boundary caps it, its      patch_iam_permissions_boundaries         test_iam.py::test_the_boundary_caps_a_role
+Denies deny (IAM User Guide, permissions
+boundaries; moto: never read)
+NotResource: the statement applies, with its    patch_iam_not_resource                   test_iam.py::test_a_deny_with_not_resource_denies
+Effect, to what it does not list (moto: a
+Deny with NotResource allows everywhere)
 ==============================================  =======================================  ===============================================================
 
 moto runs no pipeline execution and no deployment: the CodePipeline and CodeDeploy patches add
@@ -143,7 +151,10 @@ from emulator.compat.ecs_rollouts import patch_ecs_rollouts
 from emulator.compat.iam import (
     patch_iam_action_prefixes,
     patch_iam_create_role_resource,
+    patch_iam_not_resource,
+    patch_iam_permissions_boundaries,
     patch_iam_permissions_boundary_condition,
+    patch_iam_policy_arn_condition,
     patch_iam_signature_of_bodyless_requests,
     patch_lambda_function_resources,
     patch_s3_head_bucket_action,
@@ -183,6 +194,9 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_lambda_function_resources,
     patch_iam_create_role_resource,
     patch_iam_permissions_boundary_condition,
+    patch_iam_policy_arn_condition,
+    patch_iam_permissions_boundaries,
+    patch_iam_not_resource,
 )
 
 

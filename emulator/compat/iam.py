@@ -3,18 +3,19 @@
 moto evaluates identity policies only when its request count passes INITIAL_NO_AUTH_ACTION_COUNT
 (`POST /moto-api/reset-auth` with `0` switches that on, `inf` off; the emulator starts with it
 off). Switched on, it checks every action, resources only for S3, IAM role actions, STS and SQS
-(`*` otherwise), no condition, and no permissions boundary. These patches make the cases
-tests/integration/test_iam.py proves evaluate as AWS does; nothing changes while enforcement is off,
-and each patch only makes a request AWS would allow pass, or one AWS would refuse fail.
+(`*` otherwise), no condition, no NotResource, and no permissions boundary. These patches make the
+cases tests/integration/test_iam.py proves evaluate as AWS does; nothing changes while enforcement is
+off, and each patch only makes a request AWS would allow pass, or one AWS would refuse fail.
 
 What stays unevaluated (proved on the synthesized JSON instead, tests/unit/test_iam_policies.py):
-permissions boundaries themselves, iam:PassRole (moto never checks it) and every other condition key.
+iam:PassRole (moto never checks it) and every condition key but iam:PermissionsBoundary and iam:PolicyARN.
 """
 
 from __future__ import annotations
 
 import contextvars
 import fnmatch
+from collections.abc import Callable
 from typing import Any
 
 from emulator.compat._patching import Original, PatchError, add_missing, wrap_existing
@@ -24,6 +25,10 @@ SIGNING_NAME_PREFIXES = {"monitoring": "cloudwatch"}
 among the services the stacks use."""
 
 BOUNDARY_KEY = "iam:PermissionsBoundary"
+POLICY_ARN_KEY = "iam:PolicyARN"
+POLICY_ARN_ACTIONS = {"iam:AttachRolePolicy", "iam:DetachRolePolicy"}
+"""The role actions for which AWS sets `iam:PolicyARN` (IAM service authorization reference; also the user and
+group attach actions, which the project does not use)."""
 BOUNDARY_ACTIONS = {
     "iam:AttachRolePolicy",
     "iam:CreateRole",
@@ -34,6 +39,10 @@ BOUNDARY_ACTIONS = {
     "iam:PutRolePolicy",
 }
 """The role actions for which AWS sets `iam:PermissionsBoundary` (IAM service authorization reference)."""
+
+Supplier = Callable[[Any], "dict[str, str | None]"]
+_suppliers: list[Supplier] = []
+"""Each patch that supplies condition keys adds its function here: request -> the keys it sets."""
 
 _context: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar("iam_context", default=None)
 """The condition keys this module supplies for the request being authorized (None: moto's behaviour)."""
@@ -207,6 +216,8 @@ def patch_iam_permissions_boundary_condition() -> None:
     """
     from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 
+    _suppliers.append(_boundary_key)
+
     @wrap_existing(IAMRequestBase, "check_action_permitted")
     def check_action_permitted(original: Original, self: Any, resource: str) -> None:
         token = _context.set(_request_context(self))
@@ -231,10 +242,98 @@ def patch_iam_permissions_boundary_condition() -> None:
         return original(self, action, resource, principal, incoming_condition_values)
 
 
+def patch_iam_policy_arn_condition() -> None:
+    """Identity-policy conditions on ``iam:PolicyARN`` are not evaluated.
+
+    AWS sets ``iam:PolicyARN`` on AttachRolePolicy and DetachRolePolicy to the managed policy's ARN
+    (IAM User Guide, "IAM and AWS STS condition context keys": iam:PolicyARN; Service Authorization
+    Reference, IAM), the way to let a principal attach only allow-listed policies to the roles it manages
+    (so not AdministratorAccess). moto counts the condition as met, so any policy may be attached. This
+    patch supplies the key from the request's PolicyArn, evaluated by the operators of
+    patch_iam_permissions_boundary_condition (which must be applied too: it installs the evaluation).
+    """
+    _suppliers.append(_policy_arn_key)
+
+
+def patch_iam_permissions_boundaries() -> None:
+    """A role's permissions boundary is not evaluated.
+
+    AWS allows a request of a role with a permissions boundary only if both its identity policies and its
+    boundary allow it, and an explicit Deny in either denies it (IAM User Guide, "Permissions boundaries for
+    IAM entities", evaluating effective permissions with boundaries; "Policy evaluation logic"). moto reads the
+    identity policies only, so a bounded role given `"Action": "*"` may do everything, sts:AssumeRole of
+    another role included. After moto's own check passes, this patch evaluates the boundary (a customer- or
+    AWS-managed policy, its default version) of the assumed role making the request with the same action,
+    resource and condition keys: Deny -> AccessDenied, no Allow -> AccessDenied. sts:GetCallerIdentity stays
+    always allowed (AWS: "No permissions are required to perform this operation").
+    """
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMRequestBase, PermissionResult
+
+    @wrap_existing(IAMRequestBase, "check_action_permitted")
+    def check_action_permitted(original: Original, self: Any, resource: str) -> None:
+        original(self, resource)
+        if self._action == "sts:GetCallerIdentity" or not isinstance(self._access_key, AssumedRoleAccessKey):
+            return
+        role = self.backend.get_role(self._access_key._owner_role_name)
+        if not role.permissions_boundary_arn:
+            return
+        boundary = self.backend.get_policy(role.permissions_boundary_arn)
+        token = _context.set(_request_context(self))
+        try:
+            result = IAMPolicy(boundary).is_action_permitted(self._action, resource)
+        finally:
+            _context.reset(token)
+        if result != PermissionResult.PERMITTED:
+            self._raise_access_denied()
+
+
+def patch_iam_not_resource() -> None:
+    """An identity-policy statement with ``NotResource`` is evaluated as if it allowed its actions everywhere.
+
+    moto's statement evaluation treats a statement without ``Resource`` as a trust policy's and returns
+    "permitted" whatever its Effect, so a Deny with ``NotResource`` (AWS: the statement applies to every
+    resource except those listed; IAM User Guide, "IAM JSON policy elements: NotResource") allows instead.
+    This patch applies such a statement to the resources it does not list, with its Effect. Where moto
+    evaluates a request against ``*`` (it does not resolve the service's resource ARN), the statement does not
+    apply: AWS would see the real ARN, which may be one of those listed, so applying it would deny the
+    project's own resources (the Denies on project ARNs are proved on the synthesized JSON for those).
+    """
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    @wrap_existing(IAMPolicyStatement, "is_action_permitted")
+    def is_action_permitted(
+        original: Original,
+        self: Any,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming_condition_values: dict[str, str] | None = None,
+    ) -> Any:
+        if principal is not None or "NotResource" not in self._statement or "Resource" in self._statement:
+            return original(self, action, resource, principal, incoming_condition_values)
+        if "NotAction" in self._statement:
+            concerned = not self._check_element_matches("NotAction", action)
+        else:
+            concerned = self._check_element_matches("Action", action)
+        if not concerned or resource == "*" or self._check_element_matches("NotResource", resource):
+            return PermissionResult.NEUTRAL
+        context = _context.get() or {}
+        if not _conditions_met(self._statement.get("Condition") or {}, context):
+            return PermissionResult.NEUTRAL
+        return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
+
+
 def _request_context(request: Any) -> dict[str, str | None] | None:
-    """The keys this module evaluates for an IAM role action (else None: moto's behaviour)."""
+    """The keys the applied patches supply for this request (else None: moto's behaviour)."""
+    keys: dict[str, str | None] = {}
+    for supplier in _suppliers:
+        keys.update(supplier(request))
+    return keys or None
+
+
+def _boundary_key(request: Any) -> dict[str, str | None]:
     if request._action not in BOUNDARY_ACTIONS:
-        return None
+        return {}
     data = request._data
     if request._action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary"):
         given = data.get("PermissionsBoundary")
@@ -245,6 +344,13 @@ def _request_context(request: Any) -> dict[str, str | None] | None:
     except Exception:  # noqa: BLE001 - no such role: the action itself fails with NoSuchEntity
         return {BOUNDARY_KEY: None}
     return {BOUNDARY_KEY: role.permissions_boundary_arn}
+
+
+def _policy_arn_key(request: Any) -> dict[str, str | None]:
+    if request._action not in POLICY_ARN_ACTIONS:
+        return {}
+    given = request._data.get("PolicyArn")
+    return {POLICY_ARN_KEY: given[0] if given else None}
 
 
 def _conditions_met(conditions: dict[str, dict[str, Any]], context: dict[str, str | None]) -> bool:

@@ -464,7 +464,7 @@ def test_a_merge_request_changing_only_the_gitlab_module_is_green_and_plans_no_g
 
 
 def test_aws_oidc_exchanges_the_token_for_role_credentials(converged, project):
-    role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web-ci-plan"
+    role = f"arn:aws:iam::{project.settings.aws.account_id}:role/acme-web/acme-web-ci-plan"
     script = (
         f'source ci/aws-oidc.sh "{role}"; '
         "python -c \"import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])\""

@@ -6,9 +6,10 @@ records the assumed role, so each request is checked against that role's policie
 and off in a `finally`: moto then refuses its fake admin credentials too. Nothing is left changed.
 
 What moto evaluates, with emulator/compat/iam.py: actions; resources for S3, IAM roles
-(CreateRole's too), SSM parameters, Lambda functions, STS; conditions on iam:PermissionsBoundary.
-What it does not (permissions boundaries, iam:PassRole, iam:PassedToService and other condition
-keys): tests/unit/test_iam_policies.py, on the synthesized JSON.
+(CreateRole's too), SSM parameters, Lambda functions, STS; NotResource; conditions on
+iam:PermissionsBoundary and iam:PolicyARN; the permissions boundary of the role making the request.
+What it does not (iam:PassRole, iam:PassedToService and other condition keys):
+tests/unit/test_iam_policies.py, on the synthesized JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from config.names import AccessNames, role_arn
+from config.names import AccessNames
 from tests.integration.conftest import AWS_STACKS, Deployed
 from tests.unit.compat.helpers import iam_enforced
 
@@ -42,6 +43,15 @@ TRUST = json.dumps(
     }
 )
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+LIMITED = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
+OUTSIDE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
@@ -73,7 +83,10 @@ def names(project) -> AccessNames:
 def role_arns(project, names: AccessNames) -> dict[str, str]:
     """As the gitlab stack publishes them (AWS_PLAN_ROLE_ARN, AWS_DEPLOY_ROLE_ARN)."""
     account = project.settings.aws.account_id
-    return {"plan": role_arn(account, names.ci_plan_role), "deploy": role_arn(account, names.ci_deploy_role)}
+    return {
+        "plan": names.role_arn(account, names.ci_plan_role),
+        "deploy": names.role_arn(account, names.ci_deploy_role),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -168,43 +181,119 @@ def test_the_plan_role_cannot_write_state_or_iam_nor_read_data(deployed: Deploye
 
 
 def test_the_deploy_role_cannot_escalate(deployed: Deployed, project, names: AccessNames, as_role) -> None:
-    """No IAM write on itself or the plan role; roles only `<project>-*` and only with the boundary.
-    (That it may pass roles only to their services, and that every role it creates is bounded: synth level.)"""
+    """No IAM write on itself or the plan role; roles only under `/<project>/` and only with the boundary; managed
+    policies only from the allow-list (not AdministratorAccess); no trust-policy rewrite (not to another account).
+    (That it may pass roles only to their services: synth level.)"""
     iam = client(deployed, "iam", as_role("deploy"))
     boundary = names.boundary_arn(project.settings.aws.account_id)
     probe = f"{project.settings.name}-iam-probe"
+    bounded = {"AssumeRolePolicyDocument": TRUST, "PermissionsBoundary": boundary}
     try:
         with iam_enforced(deployed.endpoint):
             for role in names.ci_roles:
                 denied(lambda role=role: iam.attach_role_policy(RoleName=role, PolicyArn=ADMIN))
                 denied(lambda role=role: iam.put_role_policy(RoleName=role, PolicyName="x", PolicyDocument=EVERYTHING))
                 denied(lambda role=role: iam.update_assume_role_policy(RoleName=role, PolicyDocument=TRUST))
-            denied(lambda: iam.create_role(RoleName=f"{probe}-unbounded", AssumeRolePolicyDocument=TRUST))
             denied(
-                lambda: iam.create_role(
-                    RoleName="elsewhere-probe", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary
-                )
+                lambda: iam.create_role(RoleName=f"{probe}-unbounded", Path=names.path, AssumeRolePolicyDocument=TRUST)
             )
-            iam.create_role(RoleName=probe, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary)
+            denied(lambda: iam.create_role(RoleName="elsewhere-probe", **bounded))
+            denied(lambda: iam.create_role(RoleName=f"{probe}-root", Path="/", **bounded))  # outside the path
+            denied(lambda: iam.create_role(RoleName=f"{probe}-adm", Path=f"{names.path[:-1]}-adm/", **bounded))
+            iam.create_role(RoleName=probe, Path=names.path, **bounded)
             iam.put_role_policy(RoleName=probe, PolicyName="x", PolicyDocument=EVERYTHING)  # bounded: stays within it
+            denied(lambda: iam.attach_role_policy(RoleName=probe, PolicyArn=ADMIN))
+            iam.attach_role_policy(RoleName=probe, PolicyArn=LIMITED)  # what the stacks attach
+            iam.detach_role_policy(RoleName=probe, PolicyArn=LIMITED)
+            denied(lambda: iam.update_assume_role_policy(RoleName=probe, PolicyDocument=OUTSIDE_TRUST))
             denied(lambda: iam.delete_role_permissions_boundary(RoleName=probe))
             iam.delete_role_policy(RoleName=probe, PolicyName="x")
             iam.delete_role(RoleName=probe)
     finally:
-        admin = deployed.client("iam")
-        for role in (probe, f"{probe}-unbounded", "elsewhere-probe"):
-            try:
-                for policy in admin.list_role_policies(RoleName=role)["PolicyNames"]:
-                    admin.delete_role_policy(RoleName=role, PolicyName=policy)
-                admin.delete_role(RoleName=role)
-            except admin.exceptions.NoSuchEntityException:
-                pass
+        _remove_roles(deployed, [probe, f"{probe}-unbounded", "elsewhere-probe", f"{probe}-root", f"{probe}-adm"])
     for role in names.ci_roles:  # nothing reached the CI roles
-        assert deployed.client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"] in (
-            [],
-            [{"PolicyName": "PowerUserAccess", "PolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}],
-        )
+        assert deployed.client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
         assert "x" not in deployed.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
+
+
+def test_a_role_the_deploy_role_creates_cannot_hop(deployed: Deployed, project, names: AccessNames, as_role) -> None:
+    """A bounded role given everything (as code passed to Lambda or ECS would run) cannot assume a role that
+    trusts anyone: sts:AssumeRole is denied in the boundary, not only in the deploy role's own policy."""
+    iam = client(deployed, "iam", as_role("deploy"))
+    boundary = names.boundary_arn(project.settings.aws.account_id)
+    probe, target = f"{project.settings.name}-iam-hop", "elsewhere-hop-target"
+    admin = deployed.client("iam")
+    open_trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    try:
+        target_arn = admin.create_role(
+            RoleName=target, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [open_trust]})
+        )["Role"]["Arn"]
+        with iam_enforced(deployed.endpoint):
+            arn = iam.create_role(
+                RoleName=probe, Path=names.path, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary
+            )["Role"]["Arn"]
+            iam.put_role_policy(RoleName=probe, PolicyName="x", PolicyDocument=EVERYTHING)
+        creds = deployed.client("sts").assume_role(RoleArn=arn, RoleSessionName="hop")["Credentials"]  # as ECS would
+        hop = {
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+        }
+        with iam_enforced(deployed.endpoint):
+            sts = client(deployed, "sts", hop)
+            assert sts.get_caller_identity()["Arn"].endswith(f":assumed-role/{probe}/hop")
+            denied(lambda: sts.assume_role(RoleArn=target_arn, RoleSessionName="hop"))
+            denied(lambda: client(deployed, "iam", hop).attach_role_policy(RoleName=probe, PolicyArn=ADMIN))
+    finally:
+        _remove_roles(deployed, [probe, target])
+
+
+def _remove_roles(deployed: Deployed, roles: list[str]) -> None:
+    admin = deployed.client("iam")
+    for role in roles:
+        try:
+            for policy in admin.list_role_policies(RoleName=role)["PolicyNames"]:
+                admin.delete_role_policy(RoleName=role, PolicyName=policy)
+            for attached in admin.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+                admin.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
+            admin.delete_role(RoleName=role)
+        except admin.exceptions.NoSuchEntityException:
+            pass
+
+
+def test_the_deploy_role_deploys_every_stack_from_nothing_with_iam_enforced(
+    deployed: Deployed, as_role, tmp_path: Path
+) -> None:
+    """What `deploy` creates is creatable within the boundary: staging, production and release destroyed (as the
+    administrator), then deployed from nothing as the deploy role with IAM enforced, then planned clean."""
+    stacks = [s for s in AWS_STACKS if s != "access"]
+    destroyed = deployed.run("destroy", *stacks, "--auto-approve", timeout=900)
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    env = {
+        **deployed.env,
+        **as_role("deploy"),
+        "LOCAL_TARGET_CREDENTIALS": "environment",
+        "DEPLOY_CACHE_DIR": str(tmp_path / "terraform"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500
+        )
+
+    with iam_enforced(deployed.endpoint):
+        began = time.monotonic()
+        deploy = run("deploy", *stacks, "--auto-approve", "--json")
+        seconds = time.monotonic() - began
+        plan = run("plan", *stacks, "--json")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    planned = {s["stack"]: s for s in json.loads(plan.stdout)["stacks"]}
+    assert sorted(planned) == sorted(stacks)
+    for name, stack in planned.items():
+        assert stack["status"] == "ok", f"{name}: {stack['detail']}"
+        assert stack["changes"] == {"create": 0, "update": 0, "delete": 0}, name
+    print(f"deploy of {len(stacks)} stacks from nothing as the deploy role, IAM enforced: {seconds:.1f}s")
 
 
 def test_enforcement_is_off_again(deployed: Deployed) -> None:

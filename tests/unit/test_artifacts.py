@@ -90,8 +90,8 @@ def test_taskdef_matches_names_and_the_shared_task_definition(
 
     assert taskdef == task_definition(repo_project.settings, env, IMAGE_PLACEHOLDER)
     assert taskdef["family"] == n.task_family == f"acme-web-{env_name}-web"
-    assert taskdef["executionRoleArn"] == f"arn:aws:iam::{account}:role/{n.execution_role}"
-    assert taskdef["taskRoleArn"] == f"arn:aws:iam::{account}:role/{n.task_role}"
+    assert taskdef["executionRoleArn"] == f"arn:aws:iam::{account}:role/{n.project}/{n.execution_role}"
+    assert taskdef["taskRoleArn"] == f"arn:aws:iam::{account}:role/{n.project}/{n.task_role}"
     (container,) = taskdef["containerDefinitions"]
     assert container["name"] == n.container
     assert container["image"] == "<IMAGE1_NAME>"

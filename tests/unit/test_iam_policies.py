@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from config.names import AccessNames, role_arn
-from modules.ci_access import PLAN_READS
+from config.names import AccessNames
+from modules.ci_access import ATTACHABLE_POLICIES, PLAN_READS
 
 AWS_STACKS = ["access", "staging", "production", "release"]
 ROLE_WRITES = [
@@ -139,20 +139,21 @@ class Synthesized:
         self._keys: dict[tuple[str, str], Role] = {}
         for stack, body in self.stacks.items():
             for key, r in body.get("resource", {}).get("aws_iam_role", {}).items():
-                role = Role(r["name"], role_arn(self.account, r["name"]), stack, r.get("permissions_boundary"))
+                arn = f"arn:aws:iam::{self.account}:role{r.get('path', '/')}{r['name']}"
+                role = Role(r["name"], arn, stack, r.get("permissions_boundary"))
                 self.roles[role.name] = role
                 self._keys[(stack, key)] = role
         for stack, body in self.stacks.items():
             resources = body.get("resource", {})
             for p in resources.get("aws_iam_policy", {}).values():
-                self.documents[self.arn_of_policy(p["name"])] = self.document(stack, p["policy"])
+                self.documents[self.arn_of_policy(p.get("path", "/"), p["name"])] = self.document(stack, p["policy"])
             for p in resources.get("aws_iam_role_policy", {}).values():
                 self.role_of(stack, p["role"]).inline.append(self.document(stack, p["policy"]))
             for a in resources.get("aws_iam_role_policy_attachment", {}).values():
                 self.role_of(stack, a["role"]).managed.append(a["policy_arn"])
 
-    def arn_of_policy(self, name: str) -> str:
-        return f"arn:aws:iam::{self.account}:policy/{name}"
+    def arn_of_policy(self, path: str, name: str) -> str:
+        return f"arn:aws:iam::{self.account}:policy{path}{name}"
 
     def role_of(self, stack: str, reference: str) -> Role:
         match = re.fullmatch(r"\$\{aws_iam_role\.([^.]+)\.(?:id|name|arn)\}", reference)
@@ -186,7 +187,7 @@ def test_every_created_role_has_the_project_boundary(synthesized: Synthesized) -
     assert len(synthesized.roles) >= 10  # access 2, staging 3, production 4, release 2
     for role in synthesized.roles.values():
         assert role.boundary == synthesized.boundary_arn, f"{role.stack}: {role.name} has no project boundary"
-    assert synthesized.boundary_arn.endswith(":policy/acme-web-boundary")
+    assert synthesized.boundary_arn.endswith(":policy/acme-web/acme-web-boundary")
     assert synthesized.boundary_arn in synthesized.documents  # created by the access stack
 
 
@@ -195,7 +196,7 @@ def test_no_role_can_write_iam_on_itself_the_ci_roles_or_the_boundary(synthesize
     neither denies); and the boundary alone never allows a write on the CI roles, the boundary or the OIDC
     provider, so no role can get that whatever policy it is given later."""
     names = synthesized.names
-    ci_roles = [role_arn(synthesized.account, r) for r in names.ci_roles]
+    ci_roles = [names.role_arn(synthesized.account, r) for r in names.ci_roles]
     provider = f"arn:aws:iam::{synthesized.account}:oidc-provider/gitlab.com"
     boundary = synthesized.boundary
 
@@ -213,7 +214,7 @@ def test_no_role_can_write_iam_on_itself_the_ci_roles_or_the_boundary(synthesize
         writes = [a for a in actions if effective(boundary, a, target)]
         assert not writes, f"the boundary allows {writes} on {target}"
     deploy = synthesized.statements(synthesized.roles[names.ci_deploy_role])
-    assert effective(deploy, "iam:PutRolePolicy", role_arn(synthesized.account, "acme-web-staging-task"))  # checked
+    assert effective(deploy, "iam:PutRolePolicy", names.role_arn(synthesized.account, "acme-web-staging-task"))
 
 
 def test_every_pass_role_allow_names_the_service(synthesized: Synthesized) -> None:
@@ -323,16 +324,125 @@ def test_no_role_has_the_account_wide_codedeploy_policy(synthesized: Synthesized
     assert "arn:aws:iam::aws:policy/ReadOnlyAccess" not in attached
     codedeploy = synthesized.roles["acme-web-production-codedeploy"]
     assert codedeploy.managed == ["arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"]
-    tasks = [role_arn(synthesized.account, f"acme-web-production-{r}") for r in ("task", "task-execution")]
+    tasks = [
+        synthesized.names.role_arn(synthesized.account, f"acme-web-production-{r}") for r in ("task", "task-execution")
+    ]
     for task in tasks:  # Limited's own PassRole covers only roles named ecsTaskExecutionRole / ECSTaskExecution*
         assert effective(synthesized.statements(codedeploy), "iam:PassRole", task)
 
 
-def test_the_deploy_role_may_assume_no_other_role(synthesized: Synthesized) -> None:
-    """PowerUserAccess allows sts:AssumeRole: a role trusting the account root would take a pipeline out of the
-    boundary."""
+def test_every_role_is_under_the_project_path(synthesized: Synthesized) -> None:
+    """`role/<project>/*` is what the deploy role manages: another project whose name begins the same way
+    (`acme-web-adm`) has no role there, and a role the stacks create outside it would be denied."""
+    for role in synthesized.roles.values():
+        assert role.arn.startswith(f"arn:aws:iam::{synthesized.account}:role/acme-web/acme-web-"), role.arn
     deploy = synthesized.statements(synthesized.roles[synthesized.names.ci_deploy_role])
-    assert any(s["Effect"] == "Allow" and _covers(s, "sts:AssumeRole", "*") for s in deploy)  # PowerUserAccess
-    assert any(
-        s["Effect"] == "Deny" and _covers(s, "sts:AssumeRole", "arn:aws:iam::111111111111:role/x") for s in deploy
-    )
+    for outside in ("role/acme-web-adm-task", "role/acme-web-adm/acme-web-adm-task", "role/acme-web-x"):
+        target = f"arn:aws:iam::{synthesized.account}:{outside}"
+        for action in ROLE_WRITES:
+            assert not effective(deploy, action, target), f"the deploy role may {action} {target}"
+            assert not effective(synthesized.boundary, action, target), f"the boundary allows {action} {target}"
+
+
+def test_the_boundary_holds_the_denies_the_deploy_role_relies_on(synthesized: Synthesized) -> None:
+    """A role the deploy role creates (bounded) and passes to Lambda or ECS can do no more than the deploy role:
+    no sts:AssumeRole, no trust rewrite, no boundary removal, nothing on the CI roles; and every Deny of the
+    deploy role's own policy is in the boundary too."""
+    names, account = synthesized.names, synthesized.account
+    deploy = synthesized.roles[names.ci_deploy_role]
+    statements = synthesized.statements(deploy)
+    assert any(s["Effect"] == "Allow" and _covers(s, "sts:AssumeRole", "*") for s in synthesized.boundary)
+    probe = names.role_arn(account, "acme-web-production-release-hook")
+    for policy in (statements, synthesized.boundary):
+        assert not effective(policy, "sts:AssumeRole", f"arn:aws:iam::{account}:role/x")
+        assert not effective(policy, "sts:AssumeRole", "arn:aws:iam::222222222222:role/x")
+        assert not effective(policy, "iam:UpdateAssumeRolePolicy", probe)
+        assert not effective(policy, "iam:DeleteRolePermissionsBoundary", probe)
+    own = [s for d in deploy.inline for s in _as_list(d["Statement"]) if s["Effect"] == "Deny"]
+    assert own and all(s in synthesized.boundary for s in own), "a Deny of the deploy role is not in the boundary"
+
+
+def test_only_allow_listed_managed_policies_can_be_attached(synthesized: Synthesized) -> None:
+    """AttachRolePolicy/DetachRolePolicy only with `iam:PolicyARN` in ATTACHABLE_POLICIES (so AdministratorAccess
+    cannot be attached to a bounded role), and the list covers what the stacks attach."""
+    for policy in (synthesized.statements(synthesized.roles[synthesized.names.ci_deploy_role]), synthesized.boundary):
+        for s in policy:
+            if s["Effect"] == "Allow" and (_granted(s, "iam:AttachRolePolicy") or _granted(s, "iam:DetachRolePolicy")):
+                assert s.get("Condition", {}).get("ArnEquals", {}).get("iam:PolicyARN") == ATTACHABLE_POLICIES, s
+    attached = {
+        a["policy_arn"]
+        for stack, body in synthesized.stacks.items()
+        if stack != "access"
+        for a in body.get("resource", {}).get("aws_iam_role_policy_attachment", {}).values()
+    }
+    assert attached and attached <= set(ATTACHABLE_POLICIES)
+
+
+def test_no_role_runs_code_as_another_role(synthesized: Synthesized) -> None:
+    """The ways to run as another role without iam:PassRole are denied outside the project, in the
+    boundary, while the project's own function, build, pipeline and deployment group stay reachable."""
+    account = synthesized.account
+    boundary = synthesized.boundary
+    outside = {
+        "lambda:UpdateFunctionCode": f"arn:aws:lambda:eu-west-1:{account}:function:other",
+        "lambda:InvokeFunction": f"arn:aws:lambda:eu-west-1:{account}:function:other:1",
+        "codebuild:StartBuild": f"arn:aws:codebuild:eu-west-1:{account}:project/other",
+        "codepipeline:StartPipelineExecution": f"arn:aws:codepipeline:eu-west-1:{account}:other",
+        "codedeploy:CreateDeployment": f"arn:aws:codedeploy:eu-west-1:{account}:deploymentgroup:other/g",
+        "ecs:RunTask": f"arn:aws:ecs:eu-west-1:{account}:task-definition/other:1",
+        "ssm:SendCommand": "*",
+        "cloudformation:UpdateStack": f"arn:aws:cloudformation:eu-west-1:{account}:stack/other/1",
+    }
+    denies = [s for s in boundary if s["Effect"] == "Deny"]
+    for action, resource in outside.items():
+        assert any(_covers(s, action, resource) for s in denies), f"the boundary does not deny {action} {resource}"
+    inside = {
+        "lambda:InvokeFunction": f"arn:aws:lambda:eu-west-1:{account}:function:acme-web-production-release-hook",
+        "codebuild:StartBuild": f"arn:aws:codebuild:eu-west-1:{account}:project/acme-web-build",
+        "codepipeline:StartPipelineExecution": f"arn:aws:codepipeline:eu-west-1:{account}:acme-web-release",
+        "codedeploy:CreateDeployment": f"arn:aws:codedeploy:eu-west-1:{account}:deploymentgroup:acme-web-production/acme-web-production-web",
+    }
+    for action, resource in inside.items():
+        assert not any(_covers(s, action, resource) for s in denies), f"the boundary denies {action} {resource}"
+
+
+def test_the_deploy_role_has_the_project_services_not_the_account(synthesized: Synthesized) -> None:
+    """Not PowerUserAccess: the services of the stacks' resource types (PLAN_READS) and the project's buckets; no
+    other service, no other bucket's objects, no running of code the project does not own."""
+    names, account = synthesized.names, synthesized.account
+    deploy = synthesized.roles[names.ci_deploy_role]
+    assert not deploy.managed, f"the deploy role attaches {deploy.managed}"
+    statements = synthesized.statements(deploy)
+    state_bucket = synthesized.stacks["staging"]["terraform"]["backend"]["s3"]["bucket"]
+    for action in {a for actions in PLAN_READS.values() for a in actions if not a.startswith(("iam:", "s3:", "ssm:"))}:
+        assert effective(statements, action, "*"), f"the deploy role may not {action}"
+    parameter = f"arn:aws:ssm:eu-west-1:{account}:parameter/acme-web/staging/release"
+    for action in ("ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource"):
+        assert effective(statements, action, parameter), f"the deploy role may not {action} {parameter}"
+    assert effective(statements, "ssm:DescribeParameters", "*")
+    for resource in (f"arn:aws:s3:::{state_bucket}/acme-web/staging.tfstate", "arn:aws:s3:::acme-web-artifacts-x1/o"):
+        assert effective(statements, "s3:PutObject", resource)
+    assert effective(statements, "s3:CreateBucket", "arn:aws:s3:::acme-web-artifacts-x1")
+    for action, resource in {
+        "s3:GetObject": "arn:aws:s3:::another-bucket/data",
+        "s3:CreateBucket": "arn:aws:s3:::another-bucket",
+        "dynamodb:Scan": f"arn:aws:dynamodb:eu-west-1:{account}:table/other",
+        "secretsmanager:GetSecretValue": "*",
+        "sagemaker:CreateNotebookInstance": "*",
+        "glue:CreateJob": "*",
+        "ssm:SendCommand": "*",
+        "ssm:GetParameter": f"arn:aws:ssm:eu-west-1:{account}:parameter/acme-web-adm/staging/release",
+        "ssm:PutParameter": f"arn:aws:ssm:eu-west-1:{account}:parameter/other",
+        "lambda:UpdateFunctionCode": f"arn:aws:lambda:eu-west-1:{account}:function:other",
+        "sts:AssumeRole": f"arn:aws:iam::{account}:role/x",
+    }.items():
+        assert not effective(statements, action, resource), f"the deploy role may {action} {resource}"
+
+
+def test_a_role_takes_the_path_of_its_boundary() -> None:
+    from modules.iam import boundary_path
+
+    assert boundary_path("acme-web-x", "arn:aws:iam::111111111111:policy/acme-web/acme-web-boundary") == "/acme-web/"
+    for wrong in ("arn:aws:iam::111111111111:policy/acme-web-boundary", "arn:aws:iam::111111111111:role/acme-web/x"):
+        with pytest.raises(ValueError, match="role acme-web-x: expected the permissions boundary's policy ARN under"):
+            boundary_path("acme-web-x", wrong)

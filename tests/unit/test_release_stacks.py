@@ -102,7 +102,7 @@ def test_hook_role_may_only_report_and_run_in_the_vpc(stack_json):
     prod = stack_json("production")
     role = next(r for r in resources(prod, "aws_iam_role").values() if r["name"] == HOOK)
     assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
-    assert role["permissions_boundary"].endswith(":policy/acme-web-boundary")
+    assert role["permissions_boundary"].endswith(":policy/acme-web/acme-web-boundary") and role["path"] == "/acme-web/"
     (document,) = policies_of(prod, HOOK)
     actions = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in document["Statement"]}
     assert actions["ReportToCodeDeploy"] == (

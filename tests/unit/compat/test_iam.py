@@ -42,13 +42,16 @@ def account(client: Client) -> str:
 
 @pytest.fixture
 def as_role(client: Client, running: EmulatorStatus) -> Callable[..., RoleClient]:
-    """as_role(statement, ...) -> clients signed as a new role whose inline policy has these statements."""
+    """as_role(statement, ..., boundary=None) -> clients signed as a new role whose inline policy has these
+    statements (and whose permissions boundary is `boundary`, a policy ARN)."""
 
-    def make(*statements: dict[str, Any]) -> RoleClient:
+    def make(*statements: dict[str, Any], boundary: str | None = None) -> RoleClient:
         arn = role(client, "ecs-tasks.amazonaws.com")  # assumed below with enforcement off: its trust is not checked
         name = arn.rsplit("/", 1)[-1]
         document = {"Version": "2012-10-17", "Statement": list(statements)}
         client("iam").put_role_policy(RoleName=name, PolicyName="test", PolicyDocument=json.dumps(document))
+        if boundary:
+            client("iam").put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary)
         creds = client("sts").assume_role(RoleArn=arn, RoleSessionName="compat-test")["Credentials"]
         config = Config(retries={"max_attempts": 1, "mode": "standard"})
 
@@ -205,6 +208,87 @@ def test_role_management_only_with_the_boundary(
         signed.delete_role_policy(RoleName=f"{prefix}-bounded", PolicyName="p")
         signed.delete_role(RoleName=f"{prefix}-bounded")
     assert iam.get_role(RoleName=f"{prefix}-unbounded")["Role"].get("PermissionsBoundary") is None
+
+
+def test_only_allow_listed_policies_can_be_attached(
+    client: Client, as_role: Callable[..., RoleClient], running, account: str
+) -> None:
+    """AttachRolePolicy only with iam:PolicyARN in the allow-list (moto alone: the condition counts as met, so
+    AdministratorAccess could be attached)."""
+    prefix = unique("proj")
+    client("iam").create_role(RoleName=f"{prefix}-target", AssumeRolePolicyDocument=_trust())
+    limited, admin = (f"arn:aws:iam::aws:policy/{p}" for p in ("AWSCodeDeployRoleForECSLimited", "AdministratorAccess"))
+    signed = as_role(
+        allow(
+            ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+            f"arn:aws:iam::{account}:role/{prefix}-*",
+            Condition={"ArnEquals": {"iam:PolicyARN": [limited]}},
+        )
+    )("iam")
+    with iam_enforced(str(running.endpoint)):
+        signed.attach_role_policy(RoleName=f"{prefix}-target", PolicyArn=limited)
+        assert denied(lambda: signed.attach_role_policy(RoleName=f"{prefix}-target", PolicyArn=admin))
+        signed.detach_role_policy(RoleName=f"{prefix}-target", PolicyArn=limited)
+    assert client("iam").list_attached_role_policies(RoleName=f"{prefix}-target")["AttachedPolicies"] == []
+
+
+def test_the_boundary_caps_a_role(client: Client, as_role: Callable[..., RoleClient], running) -> None:
+    """A role allowed everything but bounded by "all but IAM, no sts:AssumeRole" cannot assume a role that
+    trusts anyone, nor list roles, yet lists buckets (moto alone: the boundary is never read)."""
+    iam = client("iam")
+    prefix = unique("proj")
+    boundary = iam.create_policy(
+        PolicyName=f"{prefix}-boundary",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"},
+                    {"Effect": "Deny", "Action": ["sts:AssumeRole"], "Resource": "*"},
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    open_trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    target = iam.create_role(
+        RoleName=f"{prefix}-target",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [open_trust]}),
+    )["Role"]["Arn"]
+    everything = allow(["*"], "*")
+    bounded, unbounded = as_role(everything, boundary=boundary), as_role(everything)
+    with iam_enforced(str(running.endpoint)):
+        unbounded("sts").assume_role(RoleArn=target, RoleSessionName="hop")  # the same role without the boundary
+        assert denied(lambda: bounded("sts").assume_role(RoleArn=target, RoleSessionName="hop"))
+        assert denied(lambda: bounded("iam").list_roles())
+        bounded("s3").list_buckets()
+        assert bounded("sts").get_caller_identity()["Arn"]
+
+
+def test_a_deny_with_not_resource_denies(
+    client: Client, as_role: Callable[..., RoleClient], running, account: str
+) -> None:
+    """Deny ... NotResource <ours> denies everything else (moto alone: such a Deny allows everywhere)."""
+    prefix = unique("proj")
+    execution = role(client, "lambda.amazonaws.com")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    for name in (f"{prefix}-hook", f"x{prefix}-other"):
+        client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=execution,
+            Handler="index.handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+    ours = f"arn:aws:lambda:*:{account}:function:{prefix}-*"
+    deny = {"Effect": "Deny", "Action": ["lambda:GetFunction"], "NotResource": [ours]}
+    allowed_and_denied = as_role(allow(["lambda:GetFunction"], "*"), deny)("lambda")
+    deny_only = as_role(deny)("lambda")
+    with iam_enforced(str(running.endpoint)):
+        allowed_and_denied.get_function(FunctionName=f"{prefix}-hook")
+        assert denied(lambda: allowed_and_denied.get_function(FunctionName=f"x{prefix}-other"))
+        assert denied(lambda: deny_only.get_function(FunctionName=f"{prefix}-hook"))  # a Deny grants nothing
 
 
 def _trust() -> str:
