@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         compat.apply()
     except compat.PatchError as exc:  # a moto the patches were not written for; emulator.start shows the log's tail
         sys.exit(f"error: {exc}")
+    from emulator import engine
+
+    engine.install(f"http://{args.host}:{args.port}", os.environ.get("MOTO_ACCOUNT_ID") or "123456789012")
     app = log_retries(DomainDispatcherApplication(create_backend_app))
 
     signal.signal(signal.SIGTERM, _exit)
