@@ -28,6 +28,16 @@ def arn(service: str, region: str, account_id: str, resource: str) -> str:
     return f"arn:{PARTITION}:{service}:{region}:{account_id}:{resource}"
 
 
+def parameters_by_path_arns(region: str, account_id: str, path: str) -> list[str]:
+    """What `ssm:GetParametersByPath --path <path>` is authorized on: the path exactly as passed.
+
+    IAM evaluates the call against the parameter ARN of the path as given, trailing slash included
+    (`--path /acme/` needs `parameter/acme/`; aws-ia/terraform-aws-control_tower_account_factory#174),
+    so both forms are granted: the path with its slash (what the buildspec passes) and without it."""
+    bare = path.strip("/")
+    return [arn("ssm", region, account_id, f"parameter/{bare}"), arn("ssm", region, account_id, f"parameter/{bare}/")]
+
+
 def role_arn(account_id: str, role: str) -> str:
     return arn("iam", "", account_id, f"role/{role}")
 

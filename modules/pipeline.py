@@ -53,7 +53,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from config.names import ReleaseNames, arn
+from config.names import ReleaseNames, arn, parameters_by_path_arns
 from config.schema import Strategy
 from modules.iam import allow, policy, project_role, trust_policy
 
@@ -308,7 +308,8 @@ class ReleasePipeline(Construct):
                 allow(["ecr:GetAuthorizationToken"], "*", sid="EcrToken"),
                 allow(
                     ["ssm:GetParametersByPath"],
-                    [arn("ssm", p.region, p.account_id, "parameter" + p.release_parameters_path.rstrip("/"))],
+                    # IAM evaluates the path as the buildspec passes it (`/<project>/`): both forms.
+                    parameters_by_path_arns(p.region, p.account_id, p.release_parameters_path),
                     sid="ReleaseParameters",
                 ),
                 allow(

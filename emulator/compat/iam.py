@@ -125,6 +125,28 @@ def patch_ssm_parameter_resources() -> None:
         return f"arn:aws:ssm:{self.region}:{self.current_account}:parameter/{name.removeprefix('/')}"
 
 
+def patch_ssm_parameters_by_path_resource() -> None:
+    """SSM GetParametersByPath is evaluated against ``*`` instead of the path as passed.
+
+    AWS authorizes GetParametersByPath on the parameter ARN of the path exactly as the caller passes
+    it, trailing slash included: ``--path /aft/account-request/custom-fields/`` is denied unless a
+    policy allows ``parameter/aft/account-request/custom-fields/`` (or a pattern matching it), and
+    a grant of ``parameter/aft/account-request/custom-fields`` does not (aws-ia/terraform-aws-
+    control_tower_account_factory#174; ../shared/AWS-FACTS.md). With moto's ``*`` a build role
+    granted the wrong form reads its parameters on the emulator and fails on AWS. Wraps the
+    resource resolution patch_ssm_parameter_resources adds (which must be applied first).
+    """
+    from moto.ssm.responses import SimpleSystemManagerResponse
+
+    @wrap_existing(SimpleSystemManagerResponse, "_determine_resource")
+    def determine_resource(original: Original, self: Any) -> str:
+        path = self._get_param("Path") if self._get_action() == "GetParametersByPath" else None
+        if not isinstance(path, str) or not path:
+            resource: str = original(self)
+            return resource
+        return f"arn:aws:ssm:{self.region}:{self.current_account}:parameter/{path.removeprefix('/')}"
+
+
 def patch_lambda_function_resources() -> None:
     """Lambda function actions are evaluated against ``*`` instead of the function's ARN.
 

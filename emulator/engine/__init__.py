@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from emulator.compat._patching import Original, wrap_existing
-from emulator.engine.aws import Aws, patch_enforce_role_sessions, patch_s3_secure_transport
+from emulator.engine.aws import (
+    Aws,
+    patch_codebuild_project_resources,
+    patch_enforce_role_sessions,
+    patch_s3_secure_transport,
+)
 from emulator.engine.tasks import REPO_ROOT, Balancer, Fleet
 
 log = logging.getLogger("emulator.engine")
@@ -140,7 +145,7 @@ class Engine:
 
         backend = codedeploy_backends[account][region]
         deployment = backend.deployments[deployment_id]
-        if getattr(deployment, "compat_state", None) is None:
+        if getattr(deployment, "compat_state", None) is None or not self._runnable(account, region, deployment):
             return
         aws = Aws(self.aws.endpoint, account, region)
 
@@ -151,6 +156,24 @@ class Engine:
                 log.exception("deployment %s", deployment_id)
 
         threading.Thread(target=run, name=f"deployment-{deployment_id}", daemon=True).start()
+
+    def _runnable(self, account: str, region: str, deployment: Any) -> bool:
+        """Whether the AppSpec's task definition runs an image the engine's build pushed. Other
+        deployments (the compat tests' images, never built) stay Created, for the test drivers."""
+        import re
+
+        from moto.core.exceptions import JsonRESTError
+        from moto.ecs.models import ecs_backends
+
+        content = ((deployment.revision or {}).get("appSpecContent") or {}).get("content") or ""
+        found = re.search(r"(arn:aws[a-z-]*:ecs:[^\s\"',}]+:task-definition/[^\s\"',}]+)", content)
+        if not found:
+            return False
+        try:
+            definition = ecs_backends[account][region].describe_task_definition(found.group(1))
+        except JsonRESTError:  # no such task definition: CodeDeploy would fail it at Install
+            return False
+        return self.fleet.source_of(str(definition.container_definitions[0].get("image", "")))[1]
 
 
 ENGINE: Engine | None = None
@@ -175,6 +198,12 @@ def install(endpoint: str, account: str, region: str = "us-east-1") -> Engine:
     atexit.register(fleet.shutdown)
     patch_enforce_role_sessions()
     patch_s3_secure_transport()
+    patch_codebuild_project_resources()
+    from emulator import compat
+    from emulator.compat.iam import patch_ssm_parameters_by_path_resource
+
+    if patch_ssm_parameters_by_path_resource not in compat.PATCHES:  # issue 22's branch registers it there
+        patch_ssm_parameters_by_path_resource()
 
     @wrap_existing(CodePipelineResponse, "start_pipeline_execution")
     def start_pipeline_execution(original: Original, self: CodePipelineResponse) -> str:

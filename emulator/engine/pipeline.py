@@ -104,6 +104,18 @@ class Run:
                 raise ActionFailed(f"{path} not found in the input artifact {artifact}") from exc
 
 
+def _error(exc: ClientError) -> str:
+    """`Code: Message`; moto answers some JSON services' AccessDenied as an XML body, read it too."""
+    error = exc.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    body = message if "<Message>" in message else ""
+    if body:
+        found = re.search(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", body, re.S)
+        if found:
+            code, message = found.group(1), found.group(2)
+    return f"{code}: {message}"
+
+
 def _action_state(run: Run, stage: str, action: str) -> cp.ActionState:
     return cp._state(run.execution).stages[stage].actions[action]
 
@@ -115,7 +127,7 @@ def _mark(run: Run, stage: dict[str, Any], action: str, status: str, summary: st
     stage_state = cp._state(run.execution).stages[stage["name"]]
     if status == "Failed":
         stage_state.status = "Failed"
-    elif all(s == "Succeeded" for s in states):
+    elif len(states) == len(stage["actions"]) and all(s == "Succeeded" for s in states):
         stage_state.status = "Succeeded"
     cp._refresh(run.execution, run.definition)
 
@@ -123,11 +135,15 @@ def _mark(run: Run, stage: dict[str, Any], action: str, status: str, summary: st
 def execute(run: Run) -> None:
     """Every stage in order; stops at the first failed action (or a rejection)."""
     for stage in run.definition["stages"]:
-        if stage["name"] not in cp._state(run.execution).stages or stage is not run.definition["stages"][0]:
-            cp._set_stage(run.execution, stage, "InProgress")
-            cp._refresh(run.execution, run.definition)
+        cp._set_stage(run.execution, stage, "InProgress")
+        cp._state(run.execution).stages[stage["name"]].actions = {}  # each action shows once it starts
+        cp._refresh(run.execution, run.definition)
         for action in sorted(stage["actions"], key=lambda a: int(a.get("runOrder", 1))):
             kind = action["actionTypeId"]
+            token = str(uuid.uuid4()) if kind["category"] == "Approval" else None
+            cp._state(run.execution).stages[stage["name"]].actions[action["name"]] = cp.ActionState(
+                status="InProgress", changed=utcnow(), token=token
+            )
             try:
                 summary = ACTIONS[(kind["category"], kind["provider"])](run, stage, action)
             except ActionFailed as exc:
@@ -135,8 +151,7 @@ def execute(run: Run) -> None:
                 _mark(run, stage, action["name"], "Failed", f"{exc.code}: {exc}")
                 return
             except ClientError as exc:
-                error = exc.response.get("Error", {})
-                message = f"{error.get('Code')}: {error.get('Message')} ({exc.operation_name})"
+                message = f"{_error(exc)} ({exc.operation_name})"
                 log.warning("%s %s/%s failed: %s", run.definition["name"], stage["name"], action["name"], message)
                 _mark(run, stage, action["name"], "Failed", message)
                 return

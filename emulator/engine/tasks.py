@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,12 +51,15 @@ class Task:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def healthy(self, path: str, timeout: float = 2.0) -> bool:
+    def health(self, path: str, timeout: float = 2.0) -> int | None:
+        """The health check's HTTP status (None: no answer)."""
         try:
             with urllib.request.urlopen(f"http://{self.address()}{path}", timeout=timeout) as answer:
-                return int(answer.status) == 200
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
         except OSError:
-            return False
+            return None
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -135,15 +139,21 @@ class Fleet:
             self.stop(group)
 
 
-def wait_healthy(task: Task, path: str, timeout: float) -> bool:
-    """The target group's health check, until it passes, the process exits, or `timeout`."""
-    deadline = time.monotonic() + timeout
+def wait_healthy(task: Task, path: str, timeout: float, unhealthy_threshold: int = 3) -> bool:
+    """The target group's health check until it passes (200), fails `unhealthy_threshold` times in a row
+    (an answer other than 200), the process exits, or `timeout`. Checks run every 0.5 s (AWS: the
+    target group's interval, 30 s by default)."""
+    deadline, failures = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
         if task.process.poll() is not None:
             return False
-        if task.healthy(path):
+        status = task.health(path)
+        if status == 200:
             return True
-        time.sleep(0.2)
+        failures = failures + 1 if status is not None else 0
+        if failures >= unhealthy_threshold:
+            return False
+        time.sleep(0.5)
     return False
 
 

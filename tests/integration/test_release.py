@@ -9,6 +9,7 @@ and changes that state as it would on AWS. The module leaves the deployment conv
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -187,8 +188,18 @@ def test_start_starts_an_execution_of_the_commit(deployed, aws):
     (latest,) = aws("codepipeline").list_pipeline_executions(pipelineName=PIPELINE, maxResults=1)[
         "pipelineExecutionSummaries"
     ]
-    assert latest["pipelineExecutionId"] == execution and latest["status"] == "InProgress"
+    assert latest["pipelineExecutionId"] == execution
     assert latest["sourceRevisions"][0]["revisionId"] == RELEASED
+    # The release engine runs it: a commit the repository does not have fails the source action.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = aws("codepipeline").get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=execution)
+        if found["pipelineExecution"]["status"] != "InProgress":
+            break
+        time.sleep(0.2)
+    assert found["pipelineExecution"]["status"] == "Failed"
+    states = {s["stageName"]: s for s in aws("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"]}
+    assert f"commit {RELEASED} not found" in states["Source"]["actionStates"][0]["latestExecution"]["summary"]
     bad = release(deployed, "start", "--commit", "not-a-sha")
     assert bad.returncode == 2 and "--commit" in bad.stderr
     settle(deployed, aws)
