@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from emulator.compat._patching import Original, wrap_existing
+from emulator.engine import resources
 from emulator.engine.aws import (
     Aws,
-    patch_codebuild_project_resources,
     patch_enforce_role_sessions,
     patch_s3_secure_transport,
 )
@@ -162,7 +162,7 @@ class Engine:
         deployments (the compat tests' images, never built) stay Created, for the test drivers."""
         import re
 
-        from moto.core.exceptions import JsonRESTError
+        from moto.ecs.exceptions import ECSException
         from moto.ecs.models import ecs_backends
 
         content = ((deployment.revision or {}).get("appSpecContent") or {}).get("content") or ""
@@ -171,7 +171,7 @@ class Engine:
             return False
         try:
             definition = ecs_backends[account][region].describe_task_definition(found.group(1))
-        except JsonRESTError:  # no such task definition: CodeDeploy would fail it at Install
+        except ECSException:  # no such task definition: CodeDeploy would fail it at Install
             return False
         return self.fleet.source_of(str(definition.container_definitions[0].get("image", "")))[1]
 
@@ -198,7 +198,8 @@ def install(endpoint: str, account: str, region: str = "us-east-1") -> Engine:
     atexit.register(fleet.shutdown)
     patch_enforce_role_sessions()
     patch_s3_secure_transport()
-    patch_codebuild_project_resources()
+    for patch in resources.PATCHES:
+        patch()
     from emulator import compat
     from emulator.compat.iam import patch_ssm_parameters_by_path_resource
 

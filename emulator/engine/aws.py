@@ -154,28 +154,3 @@ def _insecure_only(statement: dict[str, Any]) -> bool:
     condition = statement.get("Condition") or {}
     value = (condition.get("Bool") or {}).get("aws:SecureTransport") if list(condition) == ["Bool"] else None
     return str(value).lower() == "false" or value == ["false"]
-
-
-def patch_codebuild_project_resources() -> None:
-    """CodeBuild StartBuild and BatchGetProjects are evaluated against ``*`` instead of the project's ARN.
-
-    AWS authorizes StartBuild, BatchGetProjects and the other project calls on the project (Service
-    Authorization Reference, AWS CodeBuild: resource type ``project*``,
-    ``arn:${Partition}:codebuild:${Region}:${Account}:project/${ProjectName}``), so the pipeline role's
-    grant on its two projects is denied everything by moto. BatchGetBuilds names builds (``build/...``).
-    """
-    from moto.codebuild.responses import CodeBuildResponse
-
-    from emulator.compat._patching import add_missing
-
-    @add_missing(CodeBuildResponse, "_determine_resource")
-    def determine_resource(self: Any) -> str:
-        action = self._get_action()
-        where = f"arn:aws:codebuild:{self.region}:{self.current_account}"
-        if action in ("StartBuild", "StopBuild", "UpdateProject", "DeleteProject"):
-            name = self._get_param("projectName") or self._get_param("name") or ""
-            return f"{where}:project/{str(name).rsplit('/', 1)[-1]}" if name else "*"
-        if action == "BatchGetBuilds":
-            ids = self._get_param("ids") or []
-            return f"{where}:build/{ids[0]}" if len(ids) == 1 else "*"
-        return "*"

@@ -124,7 +124,7 @@ def run(
             raise BuildFailed(f"build timed out after {timeout:g}s") from exc
     if done.returncode != 0:
         what = failed.read_text().strip() if failed.exists() else f"exit status {done.returncode}"
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-6:])
         raise BuildFailed(f"COMMAND_EXECUTION_ERROR: {what}\n{tail}")
     artifacts = spec.get("artifacts") or {}
     if not artifacts:

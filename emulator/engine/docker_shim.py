@@ -60,8 +60,14 @@ def main(argv: list[str]) -> int:
             },
             "layers": [],
         }
-        ecr = boto3.client("ecr")
-        ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+        from botocore.exceptions import ClientError
+
+        try:
+            boto3.client("ecr").put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            print(f"docker push {args[-1]}: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+            return 1
         print(f"pushed a manifest (no layers: no image was built) to {args[-1]}")
         return 0
     print(f"docker (local shim): {command} is not supported without a container engine", file=sys.stderr)
