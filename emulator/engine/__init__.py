@@ -200,6 +200,9 @@ def install(endpoint: str, account: str, region: str = "us-east-1") -> Engine:
     patch_s3_secure_transport()
     for patch in resources.PATCHES:
         patch()
+    from emulator.engine.rollouts import patch_ecs_task_level_memory
+
+    patch_ecs_task_level_memory()
     from emulator import compat
     from emulator.compat.iam import patch_ssm_parameters_by_path_resource
 

@@ -195,6 +195,15 @@ def source(run: Run, stage: dict[str, Any], action: dict[str, Any]) -> str:
     return f"commit {commit}"
 
 
+def s3_source(run: Run, stage: dict[str, Any], action: dict[str, Any]) -> str:
+    """S3 source: the object (a zip) as the output artifact, read as the pipeline role."""
+    config = action.get("configuration", {})
+    found = run.client("s3").get_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"])
+    for name in action.get("outputArtifacts") or []:
+        run.write(name["name"], found["Body"].read())
+    return f"s3://{config['S3Bucket']}/{config['S3ObjectKey']}"
+
+
 def codebuild(run: Run, stage: dict[str, Any], action: dict[str, Any]) -> str:
     from moto.codebuild.models import codebuild_backends
 
@@ -340,6 +349,7 @@ def codedeploy_to_ecs(run: Run, stage: dict[str, Any], action: dict[str, Any]) -
 
 ACTIONS: dict[tuple[str, str], Any] = {
     ("Source", "CodeStarSourceConnection"): source,
+    ("Source", "S3"): s3_source,
     ("Build", "CodeBuild"): codebuild,
     ("Test", "CodeBuild"): codebuild,
     ("Approval", "Manual"): approval,

@@ -138,3 +138,33 @@ def _circuit_breaker(
     )
     back.update(rolloutState="COMPLETED", runningCount=service.desired_count, pendingCount=0)
     service.deployments = [back]  # the old tasks kept running: the rollback completes at once
+
+
+def patch_ecs_task_level_memory() -> None:
+    """ECS RunTask/CreateTaskSet of a task definition whose containers set no memory: HTTP 500.
+
+    moto 5.2.5 sums the containers' ``memory`` to place a task and fails (TypeError) when a container
+    has none; on Fargate memory is set at the task level and a container's is optional (ECS developer
+    guide, "Task definition parameters": container ``memory`` is optional when the task sets it), so
+    CodeDeploy's replacement task set of the rendered taskdef.json could not be created. The task's
+    own memory is used for such a container.
+    """
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements  # a staticmethod
+
+    def requirements(task_definition: Any) -> Any:
+        containers = task_definition.container_definitions
+        filled = [
+            c
+            if any(c.get(k) is not None for k in ("memory", "memoryReservation", "Memory", "MemoryReservation"))
+            else {**c, "memory": int(task_definition.memory or 0) // max(1, len(containers))}
+            for c in containers
+        ]
+        task_definition.container_definitions = filled
+        try:
+            return original(task_definition)
+        finally:
+            task_definition.container_definitions = containers
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)  # type: ignore[method-assign]
