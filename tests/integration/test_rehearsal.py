@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,7 +90,9 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
         source, "reports another version", '"commit": os.environ.get("APP_COMMIT") or "unknown"', '"commit": "0" * 40'
     )
     r.unhealthy = commit_variant(
-        source, "fails its health check", 'self._json(HTTPStatus.OK, {"status": "ok"})',
+        source,
+        "fails its health check",
+        'self._json(HTTPStatus.OK, {"status": "ok"})',
         'self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "broken"})',
     )
     deployed = r.run("deploy", "--auto-approve", timeout=1500)
