@@ -100,6 +100,12 @@ class Fleet:
         env.update({str(e["name"]): str(e["value"]) for e in spec.get("environment") or []})
         env.setdefault("APP_COMMIT", image.rsplit(":", 1)[-1])  # the Dockerfile's build argument
         env.update(HOST="127.0.0.1", PORT=str(port))  # the task's address and container port, substituted
+        # What the Fargate agent puts in every container's environment (ECS developer guide, "Amazon ECS
+        # task metadata endpoint version 4"; "Fargate task environment"): the metadata endpoint is not served.
+        env.update(
+            AWS_EXECUTION_ENV="AWS_ECS_FARGATE",
+            ECS_CONTAINER_METADATA_URI_V4=f"http://127.0.0.1:{port}/(task metadata: not served locally)",
+        )
         self.logs.mkdir(parents=True, exist_ok=True)
         arn = f"{definition.arn.split(':task-definition/')[0]}:task/{random.getrandbits(64):016x}"
         log = self.logs / f"task-{port}.log"

@@ -86,14 +86,20 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     }
     r = Rehearsal(env=env, region=project.settings.aws.region)
     r.good = git(source, "rev-parse", "HEAD")
+    # Broken only where they run as ECS tasks (Fargate sets AWS_EXECUTION_ENV): the Test action's unit tests
+    # pass, so each reaches the step that must stop it.
+    on_ecs = 'os.environ.get("AWS_EXECUTION_ENV") == "AWS_ECS_FARGATE"'
     r.wrong_version = commit_variant(
-        source, "reports another version", '"commit": os.environ.get("APP_COMMIT") or "unknown"', '"commit": "0" * 40'
+        source,
+        "reports another version on ECS",
+        '"commit": os.environ.get("APP_COMMIT") or "unknown"',
+        f'"commit": "0" * 40 if {on_ecs} else (os.environ.get("APP_COMMIT") or "unknown")',
     )
     r.unhealthy = commit_variant(
         source,
-        "fails its health check",
+        "fails its health check on ECS",
         'self._json(HTTPStatus.OK, {"status": "ok"})',
-        'self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "broken"})',
+        f'self._json(HTTPStatus.SERVICE_UNAVAILABLE if {on_ecs} else HTTPStatus.OK, {{"status": "ok"}})',
     )
     deployed = r.run("deploy", "--auto-approve", timeout=1500)
     if deployed.returncode != 0:
