@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     from emulator import engine
 
     engine.install(f"http://{args.host}:{args.port}", os.environ.get("MOTO_ACCOUNT_ID") or "123456789012")
-    app = log_retries(DomainDispatcherApplication(create_backend_app))
+    from emulator.engine.faults import inject_faults
+
+    app = inject_faults(log_retries(DomainDispatcherApplication(create_backend_app)))
 
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)

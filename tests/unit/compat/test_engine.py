@@ -88,3 +88,46 @@ def test_a_secure_transport_deny_admits_requests(client: Client) -> None:
     s3.put_bucket_policy(Bucket="secure-transport", Policy=json.dumps(deny))
     s3.put_object(Bucket="secure-transport", Key="k", Body=b"v")
     assert s3.get_object(Bucket="secure-transport", Key="k")["Body"].read() == b"v"
+
+
+def test_injected_faults_are_bounded_seeded_and_retried(running) -> None:
+    """A share of requests answered 503 (throttling), at most `max`; an SDK in the standard retry mode
+    (as every client the project runs) gets every answer, one that does not retry sees the faults."""
+    import urllib.request
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    def faults(body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{running.endpoint}/moto-api/faults", data=data)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return dict(json.loads(answer.read()))
+
+    def sts(attempts: int):  # total attempts, the first included
+        return boto3.client(
+            "sts",
+            region_name="eu-west-1",
+            endpoint_url=running.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+        )
+
+    retrying, plain = sts(5), sts(1)
+    faults({"rate": 0.5, "seed": 7, "max": 4})
+    try:
+        for _ in range(12):
+            assert retrying.get_caller_identity()["Account"]
+        assert faults()["injected"] == 4  # bounded: at 50% twelve calls would draw more
+        faults({"rate": 0.5, "seed": 7, "max": 4})
+        failed = []
+        for _ in range(12):
+            try:
+                plain.get_caller_identity()
+            except ClientError as exc:
+                failed.append((exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]))
+    finally:
+        faults({"rate": 0})
+    assert failed == [(503, "Throttling")] * 4
