@@ -125,6 +125,14 @@ Each step as its role, IAM evaluated            engine/aws.py::patch_enforce_rol
 S3 bucket policy Deny on aws:SecureTransport=   engine/aws.py::patch_s3_secure_transport  tests/unit/compat/test_engine.py::test_a_secure_transport_deny_admits_requests
 false refuses every object request in moto
 (no such key evaluated); requests count as TLS
+moto's RunTask/CreateTaskSet fail (500) for a     engine/rollouts.py::patch_ecs_task_level_memory  test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+Fargate container without memory (task-level
+memory; ECS "Task definition parameters")
+Release calls on their resources (Service       engine/resources.py                      test_rehearsal.py::test_a_missing_permission_fails_the_step_with_access_denied
+Authorization Reference; moto: ``*``)
+Faults: a seeded, bounded share of requests     engine/faults.py (EMULATOR_FAULTS,       tests/unit/compat/test_engine.py::test_injected_faults_are_bounded_seeded_and_retried
+answered 503 Throttling/SlowDown, as AWS        POST /moto-api/faults)
+sheds load; SDKs retry them
 ==============================================  =======================================  ===============================================================
 
 Waits are compressed (engine/codedeploy.py COMPRESSION: one second per minute CodeDeploy waits).
