@@ -246,11 +246,10 @@ class Lifecycle:
         cd._finish(self.backend, rollback, "Succeeded")
 
     def _terminate_original(self, keep: str) -> None:
-        for task_set in self.ecs.describe_task_sets(cluster=self.cluster, service=self.service_name)["taskSets"]:
-            if task_set["taskSetArn"] != keep:
-                self.ecs.delete_task_set(
-                    cluster=self.cluster, service=self.service_name, taskSet=task_set["taskSetArn"]
-                )
+        # CodeDeploy knows the task sets it made (AWSCodeDeployRoleForECS grants no ecs:DescribeTaskSets).
+        for task_set in [t.task_set_arn for t in getattr(self.service, "task_sets", [])]:
+            if task_set != keep:
+                self.ecs.delete_task_set(cluster=self.cluster, service=self.service_name, taskSet=task_set)
         self.fleet.stop(self.arn(self.state.blue))
 
 

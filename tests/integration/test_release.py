@@ -1,9 +1,11 @@
-"""`python main.py release ...` on the local target, the release driven as CodePipeline and CodeDeploy would.
+"""`python main.py release ...` on the local target, the release put in states CodePipeline and CodeDeploy reach.
 
-moto runs no execution and no deployment: the compat layer's test-only drivers
-(emulator/compat/_driver.py) put a pipeline execution at the production approval or a
-CodeDeploy deployment at its AfterAllowTestTraffic hook; each test then checks that a command reads
-and changes that state as it would on AWS. The module leaves the deployment converged (last test).
+The release engine (emulator/engine/) runs executions started with StartPipelineExecution and the
+deployments of images its build pushed; end to end, on its own emulator: test_rehearsal.py. Here, on
+the shared deployment, the compat layer's test-only drivers (emulator/compat/_driver.py) still put an
+execution at the production approval or a deployment of a never-built image at its hook, so each test
+checks that a command reads and changes that state as it would on AWS, without a release changing
+the shared deployment. The module leaves the deployment converged (last test).
 """
 
 from __future__ import annotations
