@@ -160,6 +160,7 @@ def start(
     env = {
         **os.environ,
         "MOTO_ACCOUNT_ID": account_id,  # ARNs then name the configured account, as on AWS
+        "ENGINE_WORK_DIR": os.environ.get("ENGINE_WORK_DIR") or str(directory / "engine"),  # builds, hooks, tasks
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     }
     with open(log, "wb") as out:

@@ -46,7 +46,12 @@ def main(argv: list[str] | None = None) -> None:
         compat.apply()
     except compat.PatchError as exc:  # a moto the patches were not written for; emulator.start shows the log's tail
         sys.exit(f"error: {exc}")
-    app = log_retries(DomainDispatcherApplication(create_backend_app))
+    from emulator import engine
+
+    engine.install(f"http://{args.host}:{args.port}", os.environ.get("MOTO_ACCOUNT_ID") or "123456789012")
+    from emulator.engine.faults import inject_faults
+
+    app = inject_faults(log_retries(DomainDispatcherApplication(create_backend_app)))
 
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)

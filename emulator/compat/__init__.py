@@ -103,9 +103,57 @@ Effect, to what it does not list (moto: a
 Deny with NotResource allows everywhere)
 ==============================================  =======================================  ===============================================================
 
-moto runs no pipeline execution and no deployment: the CodePipeline and CodeDeploy patches add
-test-only drivers (`POST /moto-api/compat/codepipeline/execution`, `.../codedeploy/deployment`; see
-_driver.py) through which tests move a release as those services would. No command uses them.
+moto runs no pipeline execution and no deployment: the release engine (emulator/engine/, installed by
+server.py after these patches) plays what CodePipeline, CodeBuild, CodeDeploy and ECS do on their own,
+driven only by the AWS APIs a release uses. The rules it plays, each with its AWS source (the module
+docstrings quote them), and the tests that assert the documented behaviour:
+
+==============================================  =======================================  ===============================================================
+AWS behaviour the engine plays (source)         Where                                    Test
+==============================================  =======================================  ===============================================================
+CodePipeline runs stages in order, actions by   engine/pipeline.py                       tests/integration/test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+runOrder; a failed action fails the stage and
+the execution (CodePipeline user guide, "How
+pipeline executions are processed")
+Manual approval: SNS publish as the pipeline    engine/pipeline.py::approval             test_rehearsal.py::test_a_rejected_approval_stops_the_execution
+role; a rejection fails the stage (CodePipeline
+user guide, "Manage approval actions")
+CodeBuild: buildspec phases in one shell,       engine/build.py                          test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+on-failure ABORT, CODEBUILD_* variables, the
+project role's credentials (CodeBuild user
+guide, "Build specification reference")
+ECS deploy action: a revision of the service's  engine/pipeline.py::ecs_deploy           test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+task definition with the image, UpdateService
+(CodePipeline action reference, Amazon ECS)
+CodeDeployToECS: <IMAGE1_NAME> from image-      engine/pipeline.py::codedeploy_to_ecs    test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+Detail.json, <TASK_DEFINITION> in the AppSpec
+(action reference, CodeDeployToECS)
+CodeDeploy ECS lifecycle, hooks invoked with    engine/codedeploy.py                     test_rehearsal.py::test_a_commit_serving_another_version_is_stopped_by_the_hook
+{DeploymentId, LifecycleEventHookExecutionId},
+a failed hook fails and rolls back (CodeDeploy
+user guide, "AppSpec hooks for ECS")
+Canary/Linear/AllAtOnce traffic shifts (Code-   engine/codedeploy.py::traffic_steps      tests/unit/compat/test_engine.py::test_traffic_steps_follow_the_deployment_configuration
+Deploy user guide, "Deployment configurations
+on an Amazon ECS compute platform")
+ECS circuit breaker: threshold = half the       engine/rollouts.py                       test_rehearsal.py::test_a_failing_staging_rollout_is_rolled_back_by_the_circuit_breaker,
+desired count, min 3, max 200; FAILED, then                                              tests/unit/compat/test_engine.py::test_circuit_breaker_threshold
+rollback (ECS developer guide, "deployment
+circuit breaker")
+Each step as its role, IAM evaluated            engine/aws.py::patch_enforce_role_sessions  test_rehearsal.py::test_a_missing_permission_fails_the_step_with_access_denied
+S3 bucket policy Deny on aws:SecureTransport=   engine/aws.py::patch_s3_secure_transport  tests/unit/compat/test_engine.py::test_a_secure_transport_deny_admits_requests
+false refuses every object request in moto
+(no such key evaluated); requests count as TLS
+moto's RunTask/CreateTaskSet fail (500) for a     engine/rollouts.py::patch_ecs_task_level_memory  test_rehearsal.py::test_a_good_commit_reaches_production_traffic
+Fargate container without memory (task-level
+memory; ECS "Task definition parameters")
+Release calls on their resources (Service       engine/resources.py                      test_rehearsal.py::test_a_missing_permission_fails_the_step_with_access_denied
+Authorization Reference; moto: ``*``)
+Faults: a seeded, bounded share of requests     engine/faults.py (EMULATOR_FAULTS,       tests/unit/compat/test_engine.py::test_injected_faults_are_bounded_seeded_and_retried
+answered 503 Throttling/SlowDown, as AWS        POST /moto-api/faults)
+sheds load; SDKs retry them
+==============================================  =======================================  ===============================================================
+
+Waits are compressed (engine/codedeploy.py COMPRESSION: one second per minute CodeDeploy waits).
 
 Every field the project's code reads from an AWS response, whether AWS returns it in that call and the
 source: docs/emulator.md, "Response fields the project reads" (each path checked against botocore's

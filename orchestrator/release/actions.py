@@ -233,7 +233,7 @@ def _rollback_rolling(release: Release, env: Environment, timeout: float) -> dic
         f"(image {image_tag(images(current))}) to {target.rsplit('/', 1)[-1]} (image {image_tag(images(target))})"
     )
     ecs.update_service(cluster=names.cluster, service=names.ecs_service, taskDefinition=target)
-    outcome = wait.wait_rolling(release, env, timeout)
+    outcome = wait.wait_rolling(release, env, timeout, follow_pipeline=False)
     if outcome.code != 0:
         raise ReleaseError(f"{env.name}: the rollback did not complete: {outcome.message}")
     say(f"{env.name}: {outcome.message}")

@@ -314,6 +314,9 @@ def _text(report: dict[str, Any]) -> list[str]:
             actions = ", ".join(f"{a['action']} {a['status'] or '-'}" for a in stage["actions"])
             mark = "" if stage["latest"] or not stage["status"] else f" (execution {stage['execution']})"
             lines.append(f"  {stage['stage']:<22} {stage['status'] or '-':<11} {actions}{mark}")
+            for action in stage["actions"]:
+                if action["status"] == "Failed" and action["summary"]:  # why the execution stopped here
+                    lines.append(f"    {action['action']} failed: {action['summary']}")
         for wait in pipeline["waiting"]:
             if wait["on"] == "approval":
                 lines.append(

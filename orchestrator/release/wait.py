@@ -3,6 +3,14 @@
 Exit 0 when it succeeded, 1 when it failed, was stopped or rolled back, 124 when it is still running
 at the timeout (as timeout(1)), so a pipeline or a person can script it.
 
+The release waited for is the one the pipeline's latest execution makes in ENV's deploy stage: right
+after `release start`, that deployment does not exist yet, and the environment's earlier deployment
+(which succeeded long ago) must not answer for it. So, when the pipeline has executions, only a
+deployment created after the latest one started counts; until it exists the wait follows the
+execution, and exits 1 when the execution fails, is stopped or rejected before reaching ENV (or
+succeeds without deploying it). Without any execution (an environment deployed by Terraform only),
+the environment's latest deployment is the release.
+
 - blue_green: the release is the group's latest deployment that is not a rollback (a rollback
   deployment means the release it rolls back failed). It finished when CodeDeploy reports it
   Succeeded, Failed or Stopped; a failed or stopped one exits 1 at once, naming its rollback
@@ -19,6 +27,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from config.schema import Environment, Strategy
 from orchestrator.release.common import (
     CODEDEPLOY_ACTIVE,
@@ -27,6 +37,7 @@ from orchestrator.release.common import (
     codedeploy_deployments,
     ecs_service,
     emit_json,
+    error_code,
     open_release,
     say,
 )
@@ -57,13 +68,94 @@ def _deadline(timeout: float) -> float:
     return time.monotonic() + timeout
 
 
+@dataclass(frozen=True)
+class Execution:
+    """The pipeline's latest execution, as far as ENV's deploy stage is concerned."""
+
+    id: str
+    status: str
+    started: Any
+    """Its start time: the deployment it makes in ENV is created after it."""
+    stage: str
+    stopped_at: str | None
+    """Where it failed or stopped, with the action's summary, if it did."""
+
+
+def latest_execution(release: Release, env: Environment) -> Execution | None:
+    """The pipeline's latest execution (None without a pipeline or an execution)."""
+    codepipeline = release.client("codepipeline")
+    name = release.names.pipeline
+    try:
+        summaries = codepipeline.list_pipeline_executions(pipelineName=name, maxResults=1)
+        summaries = summaries.get("pipelineExecutionSummaries", [])
+        if not summaries:
+            return None
+        state = codepipeline.get_pipeline_state(name=name)
+    except ClientError as exc:
+        if error_code(exc) == "PipelineNotFoundException":
+            return None
+        raise
+    latest = summaries[0]
+    stopped_at = None
+    for stage in state.get("stageStates", []):
+        if (stage.get("latestExecution") or {}).get("pipelineExecutionId") != latest["pipelineExecutionId"]:
+            continue
+        if stage["latestExecution"].get("status") in ("Failed", "Stopped", "Cancelled"):
+            summaries_ = [
+                (a.get("latestExecution") or {}).get("summary") or (a.get("latestExecution") or {}).get("status")
+                for a in stage.get("actionStates", [])
+                if (a.get("latestExecution") or {}).get("status") in ("Failed", "Stopped", "Abandoned")
+            ]
+            stopped_at = f"{stage['stageName']} ({'; '.join(str(x) for x in summaries_ if x) or 'failed'})"
+    return Execution(
+        latest["pipelineExecutionId"],
+        str(latest.get("status")),
+        latest.get("startTime"),
+        release.names.deploy_stage(env.name),
+        stopped_at,
+    )
+
+
+def _not_reaching(execution: Execution | None, env: Environment, reached: bool) -> Outcome | None:
+    """Exit 1 when the latest execution ended without making ENV's deployment."""
+    if execution is None or reached or execution.status == "InProgress":
+        return None
+    where = f" at {execution.stopped_at}" if execution.stopped_at else ""
+    return Outcome(
+        1,
+        f"pipeline execution {execution.id} {execution.status.lower()}{where} before deploying {env.name} "
+        f"({execution.stage})",
+        {"execution": execution.id, "execution_status": execution.status},
+    )
+
+
+def _since(release: Release, env: Environment) -> Any:
+    execution = latest_execution(release, env)
+    return execution.started if execution else None
+
+
 def wait_blue_green(release: Release, env: Environment, timeout: float, interval: float = POLL_SECONDS) -> Outcome:
     deadline = _deadline(timeout)
-    announced = None
+    announced: Any = None
+    since = _since(release, env)
     while True:
         deployments = codedeploy_deployments(release, env)
         by_id = {d["deploymentId"]: d for d in deployments}
         releases = [d for d in deployments if d.get("creator") != "codeDeployRollback"]
+        if since is not None:
+            releases = [d for d in releases if d.get("createTime") and d["createTime"] >= since]
+            if not releases:
+                execution = latest_execution(release, env)
+                ended = _not_reaching(execution, env, reached=False)
+                if ended:
+                    return ended
+                if time.monotonic() + interval > deadline:
+                    return Outcome(TIMED_OUT, f"no deployment of {env.name} yet after {timeout:g}s", {})
+                if announced != "execution":
+                    say(f"{env.name}: waiting for pipeline execution {execution.id if execution else '?'} to deploy it")
+                    announced = "execution"
+                time.sleep(interval)
+                continue
         if not releases:
             raise ReleaseError(f"{env.name} has no CodeDeploy deployment to wait for")
         deployment = releases[-1]
@@ -95,14 +187,48 @@ def wait_blue_green(release: Release, env: Environment, timeout: float, interval
         time.sleep(interval)
 
 
-def wait_rolling(release: Release, env: Environment, timeout: float, interval: float = POLL_SECONDS) -> Outcome:
+def _rolling_release(
+    release: Release, env: Environment, deadline: float, interval: float, since: Any
+) -> dict[str, Any] | Outcome:
+    """The deployment to wait for: the PRIMARY one, or, after an execution started, the first made since."""
+    announced = False
+    while True:
+        service = ecs_service(release, env)
+        if service is None:
+            raise ReleaseError(f"{env.name} has no ECS service to wait for")
+        deployments = service.get("deployments", [])
+        if since is None:
+            primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+            if primary is None:
+                raise ReleaseError(f"{env.name}: the service reports no deployment")
+            return dict(primary)
+        made = sorted(
+            (d for d in deployments if d.get("createdAt") and d["createdAt"] >= since), key=lambda d: d["createdAt"]
+        )
+        if made:
+            return dict(made[0])
+        execution = latest_execution(release, env)
+        ended = _not_reaching(execution, env, reached=False)
+        if ended:
+            return ended
+        if time.monotonic() + interval > deadline:
+            return Outcome(TIMED_OUT, f"no deployment of {env.name} yet", {})
+        if not announced:
+            say(f"{env.name}: waiting for pipeline execution {execution.id if execution else '?'} to deploy it")
+            announced = True
+        time.sleep(interval)
+
+
+def wait_rolling(
+    release: Release, env: Environment, timeout: float, interval: float = POLL_SECONDS, *, follow_pipeline: bool = True
+) -> Outcome:
+    """`follow_pipeline=False`: the PRIMARY deployment now (what `release rollback` has just started)."""
     deadline = _deadline(timeout)
+    found = _rolling_release(release, env, deadline, interval, _since(release, env) if follow_pipeline else None)
+    if isinstance(found, Outcome):
+        return found
+    primary = found
     service = ecs_service(release, env)
-    if service is None:
-        raise ReleaseError(f"{env.name} has no ECS service to wait for")
-    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None)
-    if primary is None:
-        raise ReleaseError(f"{env.name}: the service reports no deployment")
     release_id, task_definition = primary["id"], primary.get("taskDefinition")
     while True:
         deployments: dict[str, dict[str, Any]] = {d["id"]: d for d in (service or {}).get("deployments", [])}

@@ -1,14 +1,17 @@
-"""`python main.py release ...` on the local target, the release driven as CodePipeline and CodeDeploy would.
+"""`python main.py release ...` on the local target, the release put in states CodePipeline and CodeDeploy reach.
 
-moto runs no execution and no deployment: the compat layer's test-only drivers
-(emulator/compat/_driver.py) put a pipeline execution at the production approval or a
-CodeDeploy deployment at its AfterAllowTestTraffic hook; each test then checks that a command reads
-and changes that state as it would on AWS. The module leaves the deployment converged (last test).
+The release engine (emulator/engine/) runs executions started with StartPipelineExecution and the
+deployments of images its build pushed; end to end, on its own emulator: test_rehearsal.py. Here, on
+the shared deployment, the compat layer's test-only drivers (emulator/compat/_driver.py) still put an
+execution at the production approval or a deployment of a never-built image at its hook, so each test
+checks that a command reads and changes that state as it would on AWS, without a release changing
+the shared deployment. The module leaves the deployment converged (last test).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -187,8 +190,18 @@ def test_start_starts_an_execution_of_the_commit(deployed, aws):
     (latest,) = aws("codepipeline").list_pipeline_executions(pipelineName=PIPELINE, maxResults=1)[
         "pipelineExecutionSummaries"
     ]
-    assert latest["pipelineExecutionId"] == execution and latest["status"] == "InProgress"
+    assert latest["pipelineExecutionId"] == execution
     assert latest["sourceRevisions"][0]["revisionId"] == RELEASED
+    # The release engine runs it: a commit the repository does not have fails the source action.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = aws("codepipeline").get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=execution)
+        if found["pipelineExecution"]["status"] != "InProgress":
+            break
+        time.sleep(0.2)
+    assert found["pipelineExecution"]["status"] == "Failed"
+    states = {s["stageName"]: s for s in aws("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"]}
+    assert f"commit {RELEASED} not found" in states["Source"]["actionStates"][0]["latestExecution"]["summary"]
     bad = release(deployed, "start", "--commit", "not-a-sha")
     assert bad.returncode == 2 and "--commit" in bad.stderr
     settle(deployed, aws)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 import pytest
@@ -88,6 +89,9 @@ def _states(codepipeline: Any, name: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_started_execution_is_in_progress_at_its_source(client: Client) -> None:
+    """The execution starts at its source action with the commit asked for; the release engine then runs
+    that action as the pipeline's role, which has no policy: its GetObject of the source is denied
+    (IAM evaluated for the role, as on AWS), the action fails, and the stages after it are never reached."""
     codepipeline = client("codepipeline")
     bodies = raw_bodies(codepipeline)
     name = _release_pipeline(client)
@@ -97,21 +101,27 @@ def test_a_started_execution_is_in_progress_at_its_source(client: Client) -> Non
     )["pipelineExecutionId"]
 
     (summary,) = codepipeline.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"]
-    assert (summary["pipelineExecutionId"], summary["status"]) == (execution_id, "InProgress")
+    assert summary["pipelineExecutionId"] == execution_id and summary["status"] in ("InProgress", "Failed")
     assert summary["sourceRevisions"] == [{"actionName": "Source", "revisionId": commit}]
-    execution = codepipeline.get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id)
-    assert execution["pipelineExecution"]["status"] == "InProgress"
+    deadline = time.monotonic() + 30
+    while True:
+        execution = codepipeline.get_pipeline_execution(pipelineName=name, pipelineExecutionId=execution_id)
+        if execution["pipelineExecution"]["status"] != "InProgress" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert execution["pipelineExecution"]["status"] == "Failed"
     assert execution["pipelineExecution"]["artifactRevisions"][0]["revisionId"] == commit
     states = _states(codepipeline, name)
     assert list(states) == ["Source", "Build", "Approval-Production", "Deploy-Production"]
     assert states["Source"]["latestExecution"] == {
         "pipelineExecutionId": execution_id,
-        "status": "InProgress",
+        "status": "Failed",
         "type": "STANDARD",
     }
     (source,) = states["Source"]["actionStates"]
-    assert source["latestExecution"]["status"] == "InProgress" and source["currentRevision"]["revisionId"] == commit
-    assert "latestExecution" not in states["Build"]  # not reached yet
+    assert source["latestExecution"]["status"] == "Failed" and source["currentRevision"]["revisionId"] == commit
+    assert source["latestExecution"]["summary"].startswith("AccessDenied")
+    assert "latestExecution" not in states["Build"]  # never reached
     assert states["Build"]["actionStates"] == [{"actionName": "Build"}]
     raw = bodies["GetPipelineState"]
     assert is_json_number(raw["created"]) and is_json_number(raw["updated"])
