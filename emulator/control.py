@@ -121,6 +121,17 @@ def log_tail(log: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def _exit_reason(log: Path) -> str:
+    """What a server that refused to start said: its `error:` message whole (it may run longer than a
+    tail, e.g. the list of patches to re-check for another moto), else the log's last lines."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    starts = [i for i, line in enumerate(lines) if line.startswith("error: ")]
+    return "\n".join(lines[starts[-1] :]) if starts else log_tail(log)
+
+
 def status(state_dir: Path = DEFAULT_STATE_DIR) -> EmulatorStatus:
     """The recorded emulator; running only if its process exists and its endpoint answers."""
     state = _read_state(_state_dir(state_dir))
@@ -189,7 +200,7 @@ def start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             (directory / STATE_FILE).unlink(missing_ok=True)
-            raise EmulatorError(f"emulator exited with code {process.returncode}; {log}:\n{log_tail(log)}")
+            raise EmulatorError(f"emulator exited with code {process.returncode}; {log}:\n{_exit_reason(log)}")
         if _answers(endpoint, timeout=1.0):
             return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid)
         time.sleep(0.2)
