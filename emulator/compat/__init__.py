@@ -59,6 +59,12 @@ refuses a task definition, network config-
 uration, load balancer or platform version
 ECS: DescribeServices of a CODE_DEPLOY service  patch_ecs_code_deploy_platform_version   test_ecs.py::test_code_deploy_service_reports_the_resolved_platform_version
 reports LATEST resolved (1.4.0)
+EC2: a second interface endpoint with private   patch_ec2_private_dns_conflict           test_duplicates.py::test_a_second_private_dns_endpoint_is_refused
+DNS for a service in a VPC is refused (conflic-
+ting DNS domain; terraform-provider-aws#17269)
+IAM: policy names are unique in the account on  patch_iam_policy_names_unique            test_duplicates.py::test_policy_names_are_unique_across_paths_and_case
+any path, case-insensitively (EntityAlready-
+Exists; IAM API reference, CreatePolicy)
 ==============================================  =======================================  ===============================================================
 
 IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
@@ -118,6 +124,7 @@ from emulator.compat.codedeploy import (
 )
 from emulator.compat.codepipeline import patch_codepipeline_release_state, patch_codepipeline_timestamps
 from emulator.compat.connections import patch_codestar_connections
+from emulator.compat.duplicates import patch_ec2_private_dns_conflict, patch_iam_policy_names_unique
 from emulator.compat.ecs import (
     patch_ecs_code_deploy_platform_version,
     patch_ecs_code_deploy_update_rules,
@@ -152,6 +159,8 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_ecs_create_service_members,
     patch_ecs_code_deploy_update_rules,
     patch_ecs_code_deploy_platform_version,
+    patch_ec2_private_dns_conflict,
+    patch_iam_policy_names_unique,
     patch_codestar_connections,
     patch_codepipeline_release_state,
     patch_codedeploy_release_state,
