@@ -130,6 +130,17 @@ def _hook_exists(aws) -> bool:
     return True
 
 
+def _watched(aws) -> dict[str, int]:
+    """How many of each type that a re-run would fail on or duplicate the environment has in the cloud."""
+    aliases = [a["AliasName"] for page in aws("kms").get_paginator("list_aliases").paginate() for a in page["Aliases"]]
+    return {
+        "aws_kms_key": len(_live_keys(aws)),
+        "aws_kms_alias": aliases.count(f"alias/{PREFIX}-release"),
+        "aws_vpc_endpoint": len(_live_endpoints(aws)),
+        "aws_lambda_function": int(_hook_exists(aws)),
+    }
+
+
 KILL_POINTS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "early": ("aws_kms_key", lambda aws: bool(_live_keys(aws))),
     "middle": ("aws_vpc_endpoint", lambda aws: bool(_live_endpoints(aws))),
@@ -150,13 +161,16 @@ def test_a_killed_first_apply_converges_after_unlock_with_nothing_twice(rescue: 
             os.killpg(cli.pid, signal.SIGKILL)
         cli.wait(timeout=30)
 
-    before = _state_addresses(aws)
+    in_cloud, in_state = _watched(aws), _state_addresses(aws)
+    assert in_cloud[kind] > 0
     assert ENV in rescue.release_locks()  # the killed apply's lock, and any other the run left
     recovered = rescue.run("deploy", ENV, "--auto-approve")
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
-    imported = set(IMPORTED.findall(recovered.stderr))
-    if not any(a.startswith(f"{kind}.") for a in before):  # what the kill left outside the state was adopted
-        assert any(a.startswith(f"{kind}.") for a in imported), recovered.stderr
+    imported = sorted(IMPORTED.findall(recovered.stderr))
+    print(f"{point}: in the cloud {in_cloud}, in the state {sorted(in_state)}, imported {imported}")
+    for watched, count in in_cloud.items():  # what the kill left outside the state, and only that, was adopted
+        adopted = sum(a.startswith(f"{watched}.") for a in imported)
+        assert adopted == count - sum(a.startswith(f"{watched}.") for a in in_state), (watched, recovered.stderr)
 
     assert len(_live_keys(aws)) == 1
     functions = [f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]]
