@@ -65,6 +65,12 @@ CodeDeploy: Get/BatchGetDeployments list an     patch_codedeploy_revision_conten
 AppSpecContent revision by sha256 only (no                                               test_codedeploy.py::test_application_revision_returns_the_appspec
 content; ecspresso rollback.go); GetAppli-
 cationRevision returns it (moto: HTTP 500)
+EC2: a second interface endpoint with private   patch_ec2_private_dns_conflict           test_duplicates.py::test_a_second_private_dns_endpoint_is_refused
+DNS for a service in a VPC is refused (conflic-
+ting DNS domain; terraform-provider-aws#17269)
+IAM: policy names are unique in the account on  patch_iam_policy_names_unique            test_duplicates.py::test_policy_names_are_unique_across_paths_and_case
+any path, case-insensitively (EntityAlready-
+Exists; IAM API reference, CreatePolicy)
 ==============================================  =======================================  ===============================================================
 
 IAM enforcement (moto's access control, off unless switched on: `POST /moto-api/reset-auth` with `0`,
@@ -189,6 +195,7 @@ from emulator.compat.codedeploy import (
 )
 from emulator.compat.codepipeline import patch_codepipeline_release_state, patch_codepipeline_timestamps
 from emulator.compat.connections import patch_codestar_connections
+from emulator.compat.duplicates import patch_ec2_private_dns_conflict, patch_iam_policy_names_unique
 from emulator.compat.ecs import (
     patch_ecs_code_deploy_platform_version,
     patch_ecs_code_deploy_update_rules,
@@ -229,6 +236,8 @@ PATCHES: tuple[Callable[[], None], ...] = (
     patch_ecs_code_deploy_update_rules,
     patch_ecs_code_deploy_platform_version,
     patch_ecs_family_latest_active,
+    patch_ec2_private_dns_conflict,
+    patch_iam_policy_names_unique,
     patch_codestar_connections,
     patch_codepipeline_release_state,
     patch_codedeploy_release_state,

@@ -8,6 +8,55 @@ recovery (`<key>.recover` beside the state); the next `deploy` (or any `deploy -
 looks each planned create up in the cloud by its identity (name, or tags and parent) and
 imports what it finds with Terraform import blocks (`adopt.tf.json`), in rounds, because a
 resource's parent must be adopted before the resource can be found (a subnet needs its VPC).
+
+Every resource type the stacks synthesize is judged below, in one of three sections
+(tests/unit/test_adopt.py checks that each synthesized type is named in exactly one, and that the
+first names exactly the types of FINDERS).
+
+Adopted: a re-run would fail on the name, or create a second one. Found by:
+    aws_vpc (Name and stack tags, CIDR), aws_subnet (VPC, CIDR), aws_internet_gateway (attached VPC),
+    aws_route_table (VPC, Name tag), aws_route (table, destination), aws_route_table_association
+    (subnet, table), aws_security_group (VPC, name), aws_eip (Name and stack tags), aws_nat_gateway
+    (subnet; not deleted), aws_flow_log (VPC), aws_vpc_endpoint (VPC, service, type; AWS refuses a
+    second interface endpoint with private DNS for a service in a VPC: "conflicting DNS domain"),
+    aws_cloudwatch_log_group, aws_iam_role, aws_iam_role_policy, aws_iam_role_policy_attachment,
+    aws_iam_openid_connect_provider (URL; one per URL per account), aws_iam_policy (name on any path,
+    case-insensitively, as IAM compares policy names: EntityAlreadyExists), aws_lb, aws_lb_target_group,
+    aws_lb_listener (load balancer, port), aws_ecs_cluster, aws_ecs_service (cluster, name; ACTIVE),
+    aws_codedeploy_app, aws_codedeploy_deployment_group, aws_ssm_parameter, aws_ecr_repository,
+    aws_codebuild_project, aws_codepipeline, aws_codestarconnections_connection (name; the
+    connection's handshake need not be redone), aws_lambda_function (function name:
+    ResourceConflictException), aws_kms_alias (name: AlreadyExistsException), aws_kms_key (keys have
+    no name: the one customer-managed key with the planned description and every planned tag, never
+    one pending deletion; a second key would leave the first orphaned, still billed, and the alias
+    and the topic pointing at whichever was created last).
+
+Safe to re-create: the create call is idempotent, or updates in place, or adds a harmless sibling:
+    aws_appautoscaling_target (RegisterScalableTarget creates or updates), aws_appautoscaling_policy
+    (PutScalingPolicy creates or updates), aws_cloudwatch_metric_alarm (PutMetricAlarm),
+    aws_cloudwatch_dashboard (PutDashboard), aws_cloudwatch_event_rule (PutRule), aws_cloudwatch_event_target
+    (PutTargets by target ID), aws_sns_topic (CreateTopic returns the existing topic of the name: the
+    provider sends only the name and tags, then sets the attributes; the key above is adopted, so
+    the attributes it sets are the same), aws_sns_topic_policy (SetTopicAttributes),
+    aws_sns_topic_subscription (Subscribe returns the existing subscription of the same endpoint),
+    aws_ecs_task_definition (a new revision of the family; the unrecorded one stays as an unused
+    revision, which nothing runs), aws_default_security_group (the provider adopts the VPC's default
+    group by design), aws_ecr_lifecycle_policy (PutLifecyclePolicy), aws_s3_bucket_policy,
+    aws_s3_bucket_versioning, aws_s3_bucket_lifecycle_configuration,
+    aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_public_access_block,
+    aws_s3_bucket_ownership_controls (each a PUT of the bucket's one configuration), terraform_data
+    (no cloud object: the state alone).
+
+Not adopted, and why:
+    aws_s3_bucket: the artifact bucket is named by `bucket_prefix` (a generated suffix), so the
+    killed run's bucket cannot be told from another by name; the re-run creates a second, empty one
+    and the first is left (it holds nothing yet: the pipeline has not run). Delete it by hand.
+    gitlab_project_variable, gitlab_branch_protection, gitlab_pipeline_schedule,
+    gitlab_pipeline_schedule_variable, gitlab_project_access_token: GitLab objects, which these
+    finders (AWS clients of the target) cannot see, and no local target serves GitLab. A re-run
+    fails on an existing variable or protection ("has already been taken"), or adds a second
+    schedule or token: import them by hand (`terraform import`, IDs `<project>:<key>:<scope>`,
+    `<project>:<branch>`, ...) or delete the leftovers, then deploy the gitlab stack again.
 """
 
 from __future__ import annotations
@@ -294,6 +343,78 @@ def _deployment_group(client: Client, after: dict[str, Any]) -> str | None:
     return f"{app}:{group}"
 
 
+def _lambda_function(client: Client, after: dict[str, Any]) -> str | None:
+    name = after.get("function_name")
+    if not name:
+        return None
+    client("lambda").get_function(FunctionName=name)  # raises ResourceNotFoundException when there is none
+    return str(name)
+
+
+def _kms_alias(client: Client, after: dict[str, Any]) -> str | None:
+    name = str(after.get("name") or "")
+    aliases = client("kms").get_paginator("list_aliases").paginate()
+    return name if name and any(a["AliasName"] == name for page in aliases for a in page["Aliases"]) else None
+
+
+KEY_GONE = ("PendingDeletion", "PendingReplicaDeletion")
+"""Key states a key is never adopted in: it is on its way out (and cannot encrypt)."""
+
+
+def _kms_key(client: Client, after: dict[str, Any]) -> str | None:
+    """The one customer-managed key with the planned description and every planned tag (keys have no name;
+    a key pending deletion is never adopted: it cannot be used, and Terraform would plan it again)."""
+    description, tags = after.get("description"), after.get("tags_all") or after.get("tags") or {}
+    if not description or not tags:
+        return None
+    kms = client("kms")
+    found = []
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page["Keys"]:
+            meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") in KEY_GONE:
+                continue
+            if meta.get("Description") != description:
+                continue
+            listed = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+            if {t["TagKey"]: t["TagValue"] for t in listed}.items() >= dict(tags).items():
+                found.append(meta)
+    return _one(found, "KeyId")
+
+
+ENDPOINT_GONE = ("deleting", "deleted", "rejected", "failed", "expired")
+
+
+def _vpc_endpoint(client: Client, after: dict[str, Any]) -> str | None:
+    """The endpoint of the planned service and type in the planned VPC: a second interface endpoint with
+    private DNS is refused by AWS (a conflicting DNS domain), any other would duplicate."""
+    vpc, service = after.get("vpc_id"), after.get("service_name")
+    if not vpc or not service:
+        return None
+    endpoints = client("ec2").describe_vpc_endpoints(Filters=_filters(vpc_id=vpc))["VpcEndpoints"]
+    kind = str(after.get("vpc_endpoint_type") or "Gateway").lower()
+    return _one(
+        [
+            e
+            for e in endpoints
+            if e["ServiceName"] == service
+            and str(e.get("VpcEndpointType", "")).lower() == kind
+            and str(e.get("State", "")).lower() not in ENDPOINT_GONE
+        ],
+        "VpcEndpointId",
+    )
+
+
+def _iam_policy(client: Client, after: dict[str, Any]) -> str | None:
+    """The customer-managed policy of the planned name, on any path: IAM names are unique in an account
+    whatever the path, and not distinguished by case (IAM API reference, CreatePolicy, PolicyName)."""
+    name = str(after.get("name") or "").lower()
+    if not name:
+        return None
+    pages = client("iam").get_paginator("list_policies").paginate(Scope="Local")
+    return _one([p for page in pages for p in page["Policies"] if p["PolicyName"].lower() == name], "Arn")
+
+
 def _connection(client: Client, after: dict[str, Any]) -> str | None:
     connections = client("codestar-connections").list_connections()["Connections"]
     return _one([c for c in connections if c["ConnectionName"] == after.get("name")], "ConnectionArn")
@@ -331,8 +452,10 @@ FINDERS: dict[str, Callable[[Client, dict[str, Any]], str | None]] = {
     "aws_codebuild_project": _by_name("codebuild", "batch_get_projects", "names", listed=True, path="projects.0.name"),
     "aws_codepipeline": _by_name("codepipeline", "get_pipeline", "name"),
     "aws_codestarconnections_connection": _connection,
+    "aws_lambda_function": _lambda_function,
+    "aws_kms_key": _kms_key,
+    "aws_kms_alias": _kms_alias,
+    "aws_vpc_endpoint": _vpc_endpoint,
+    "aws_iam_policy": _iam_policy,
 }
-"""Resource types whose create fails on, or duplicates, an existing one. Creates that are idempotent
-(alarms, dashboards, scaling targets and policies, SNS topics, task-definition revisions, bucket
-settings, the default security group) need no adoption; a bucket named by `bucket_prefix` cannot
-be found by name, and a second one would be created (say so when it happens: the old one is left)."""
+"""Resource types whose create fails on, or duplicates, an existing one: the module docstring's first section."""
