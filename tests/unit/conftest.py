@@ -9,12 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 import emulator
-from tests.unit.compat.helpers import REGION
+from tests.unit.compat.helpers import emulator_clients
 
 
 @dataclass(frozen=True)
@@ -28,19 +26,7 @@ class LocalAws:
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
     state_dir = tmp_path_factory.mktemp("local-aws")
     status = emulator.start(state_dir=state_dir)
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=status.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
     try:
-        yield LocalAws(str(status.endpoint), client)
+        yield LocalAws(str(status.endpoint), emulator_clients(str(status.endpoint)))
     finally:
         emulator.stop(state_dir=state_dir)

@@ -10,18 +10,16 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 import yaml
-from botocore.config import Config
 
 import emulator
 from orchestrator.recovery import adopt
+from tests.unit.compat.helpers import REGION, emulator_clients
 
 ROOT = Path(__file__).resolve().parents[2]
-REGION = "eu-west-1"
+
 SECTIONS = ("Adopted:", "Safe to re-create:", "Not adopted, and why:")
 TYPE = re.compile(r"\b(?:aws|gitlab|terraform)_[a-z0-9_]+[a-z0-9]\b")
 
@@ -81,20 +79,8 @@ def test_the_five_types_a_rerun_fails_on_or_duplicates_are_adopted():
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[adopt.Client]:
     state = tmp_path_factory.mktemp("emulator")
     running = emulator.start(state_dir=state)
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-    def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=running.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
     try:
-        yield make
+        yield emulator_clients(str(running.endpoint))
     finally:
         emulator.stop(state_dir=state)
 

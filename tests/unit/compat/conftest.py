@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 import emulator
 from emulator import EmulatorStatus
-from tests.unit.compat.helpers import REGION, Client
+from tests.unit.compat.helpers import Client, emulator_clients
 
 
 @pytest.fixture(scope="session")
@@ -35,16 +32,4 @@ def running(state_dir_of: Path) -> Iterator[EmulatorStatus]:
 
 @pytest.fixture(scope="session")
 def client(running: EmulatorStatus) -> Client:
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-    def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=running.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
-    return make
+    return emulator_clients(str(running.endpoint))

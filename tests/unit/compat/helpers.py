@@ -14,6 +14,26 @@ REGION = "eu-west-1"
 Client = Callable[[str], Any]
 
 
+def emulator_clients(endpoint: str) -> Client:
+    """boto3 clients of an emulator as moto's admin, in REGION, with no retries: a test sees the first answer."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+    def make(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    return make
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
