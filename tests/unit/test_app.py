@@ -45,6 +45,21 @@ class Service:
         return self.process.returncode, output
 
 
+def open_sockets(pid: int) -> int:
+    """Sockets `pid` holds open: its listener plus one per connection it has accepted."""
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:")) if fds.exists() else 0
+
+
+def wait_until_accepted(service: Service, held_before: int) -> None:
+    """Until the server has accepted one more connection than it held before (bounded, never a fixed sleep)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while open_sockets(service.process.pid) <= held_before:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server did not accept the connection within {STARTUP_SECONDS}s")
+        time.sleep(0.01)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -113,10 +128,11 @@ def test_health_path_and_defaults_come_from_the_environment() -> None:
 
 def test_sigterm_stops_accepting_finishes_in_flight_request_and_exits_zero() -> None:
     service = start()
+    held = open_sockets(service.process.pid)
     in_flight = socket.create_connection(("127.0.0.1", service.port), timeout=5)
     try:
         in_flight.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n")  # headers not finished yet
-        time.sleep(0.3)  # let the server accept it and start reading
+        wait_until_accepted(service, held)
         service.process.send_signal(signal.SIGTERM)
 
         deadline = time.monotonic() + STOP_SECONDS
@@ -124,7 +140,7 @@ def test_sigterm_stops_accepting_finishes_in_flight_request_and_exits_zero() -> 
             try:
                 socket.create_connection(("127.0.0.1", service.port), timeout=0.2).close()
                 time.sleep(0.05)
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, ConnectionResetError):  # reset: it closed during the handshake
                 break
         else:
             pytest.fail("server still accepts connections after SIGTERM")
