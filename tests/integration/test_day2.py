@@ -338,9 +338,12 @@ def _kill_once_created(aws, cli: subprocess.Popen, workdir: Path, timeout: float
             continue
         groups = {g for g in map(processes.group_of, _applies_under(workdir)) if g is not None}
         sizes = {g: len(processes.in_group(g)) for g in groups}
+        others = {g for g in map(processes.group_of, _applies_under(workdir.parent)) if g is not None} - groups
         left = [pid for g in groups for pid in processes.kill_group(g)]
         processes.kill_group(cli.pid)
         _wait_for_other_applies(workdir.parent)  # the release stack's, which the killed CLI had started too
+        # That Terraform dies with the CLI (its output pipe is gone) or finishes; its provider plugin outlives it.
+        left += [pid for g in others for pid in processes.kill_group(g)]
         return Killed(max(sizes.values()), left) if groups else None
     return None
 
