@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 PY := .venv/bin/python
+ORDER ?= file
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
@@ -45,8 +46,8 @@ test: setup tools lint  ## lint, then the whole suite: unit (synth, schema, chec
 unit: setup tools
 	$(PY) -m pytest tests/unit
 
-integration: setup tools
-	$(PY) -m pytest tests/integration
+integration: setup tools  ## ORDER=file|reverse|random:SEED (docs/testing.md)
+	$(PY) -m pytest tests/integration --order $(ORDER)
 
 checkov: setup tools
 	$(PY) main.py synth

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,8 +205,10 @@ def run_measured(
     cwd: Path | str | None = None,
     timeout: float = 3600,
     interval: float = INTERVAL,
+    on_start: Callable[[TreeSampler], None] | None = None,
 ) -> Run:
-    """Run `argv` to the end, sampling its process tree's memory; wall time from start to exit."""
+    """Run `argv` to the end, sampling its process tree's memory; wall time from start to exit.
+    `on_start` receives the running sampler (a test waits on its sample count instead of sleeping)."""
     before = _children_cpu()
     began = time.monotonic()
     proc = subprocess.Popen(
@@ -220,6 +223,8 @@ def run_measured(
     )
     sampler = TreeSampler(proc.pid, interval)
     sampler.start()
+    if on_start is not None:
+        on_start(sampler)
     out: list[tuple[float, str]] = []
     err: list[tuple[float, str]] = []
     readers = [

@@ -1,7 +1,9 @@
 """One local environment for the whole integration session: deployed once, from nothing.
 
 The emulator runs in a private state directory, and Terraform's work directories are
-private too, so the suite never touches a developer's own local deployment.
+private too, so the suite never touches a developer's own local deployment. Every test sets up
+the state it needs (or a fixture named for it does), so the suite passes in any `--order`; the
+session ends by checking that no process it started is still running.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.integration import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS_STACKS = ["access", "staging", "production", "release"]
@@ -41,6 +45,7 @@ class Deployed:
         )
 
     def popen(self, *args: str) -> subprocess.Popen:
+        """The CLI in a process group of its own, so that a test can stop it and all it started."""
         return subprocess.Popen(
             [sys.executable, "main.py", *args],
             cwd=ROOT,
@@ -48,6 +53,7 @@ class Deployed:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
 
     def client(self, service: str):
@@ -70,11 +76,6 @@ class Deployed:
         return result
 
 
-def pytest_collection_modifyitems(items):
-    """Tests marked `last` (destroy) run after everything that needs the deployment."""
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
-
-
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory, project) -> Deployed:
     base = tmp_path_factory.mktemp("local-target")
@@ -95,7 +96,10 @@ def deployed(tmp_path_factory, project) -> Deployed:
     status = d.run("local", "status", "--json")
     d.endpoint = json.loads(status.stdout)["endpoint"]
     yield d
-    d.run("local", "stop")
+    stopped = d.run("local", "stop")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    left = processes.wait_until(lambda: processes.started_with("LOCAL_EMULATOR_DIR", env["LOCAL_EMULATOR_DIR"]), 60)
+    assert not left, "still running after the session: " + "; ".join(map(processes.describe, left))
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """Day 2 on the local target: live environments change strategy, ports, network and images, come and go,
 and recover from a killed apply, each in one `deploy`, with a clean plan and clean drift after.
 
-The tests edit a copy of environments/ (`--environments`); the emulator is as strict as AWS
+Each test edits its own copy of environments/ (`--environments`); the emulator is as strict as AWS
 where this project found moto lenient (emulator/compat/ecs.py: UpdateService of a
 CODE_DEPLOY service refuses a task definition, network configuration, load balancer or platform
-version). At the end the deployment is returned to the repository's configuration and converged,
-for the tests that share it.
+version). After each test, pass or fail, the `envs` fixture returns the deployment to the
+repository's configuration and checks it plans clean, for the tests that share it, in any order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from botocore.exceptions import ClientError
 from artifacts.parameters import from_ssm_output
 from artifacts.render import render
 from config import load_project
-from tests.integration import releases
+from tests.integration import processes, releases
 from tests.integration.conftest import ROOT, Deployed
 from tests.integration.releases import codedeploy_release, ecs_action_release, listener_targets
 
@@ -71,13 +70,15 @@ class Environments:
         assert {n: (d["drifted"], d["code_changes"]) for n, d in stacks.items()} == {n: ([], []) for n in stacks}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def envs(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environments]:
+    """A fresh copy of environments/ to edit; afterwards the repository's configuration deployed again."""
     path = tmp_path_factory.mktemp("environments")
     shutil.copytree(ROOT / "environments", path, dirs_exist_ok=True)
     environments = Environments(path, deployed, {})
     yield environments
-    print(f"day-2 deploy wall times (s): {json.dumps(environments.seconds)}")
+    if environments.seconds:
+        print(f"day-2 deploy wall times (s): {json.dumps(environments.seconds)}")
     restored = deployed.run("deploy", "--auto-approve", "--allow-risk")
     assert restored.returncode == 0, restored.stdout + restored.stderr
     clean = deployed.run("plan", "--detailed-exitcode")
@@ -187,10 +188,6 @@ def test_a_production_container_port_change_is_disruptive_then_converges(envs: E
     assert listener_targets(aws, "production")[80] == "acme-web-production-green"
     assert envs.run("plan", "production", "--detailed-exitcode").returncode == 0
 
-    envs.edit("production", lambda d: d["service"].update(container_port=8080))
-    envs.deploy("production", allow_risk=True)
-    envs.assert_converged()
-
 
 def test_a_released_image_survives_a_yaml_change_which_staging_then_runs(envs: Environments, aws):
     released = ecs_action_release(aws, "staging", "feed123")  # exactly as the ECS deploy action does it
@@ -204,11 +201,9 @@ def test_a_released_image_survives_a_yaml_change_which_staging_then_runs(envs: E
     assert container["image"] == released.image
     assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     envs.assert_converged()
-    envs.edit("staging", lambda d: d["service"]["environment"].update(LOG_LEVEL="debug"))
-    envs.deploy("staging")
 
 
-def test_a_production_network_change_goes_through_codedeploy_not_update_service(envs: Environments, aws):
+def test_a_production_network_change_is_left_to_the_next_releases_appspec_not_update_service(envs: Environments, aws):
     service_before = releases.service(aws, "production")["networkConfiguration"]["awsvpcConfiguration"]
     envs.edit("production", lambda d: d["network"].update(tasks_in_public_subnets=True))
     stacks = envs.deploy("production", allow_risk=True, label="production tasks_in_public_subnets")
@@ -228,8 +223,6 @@ def test_a_production_network_change_goes_through_codedeploy_not_update_service(
     }
     assert network["AssignPublicIp"] == "ENABLED" and set(network["Subnets"]) <= public
     envs.assert_converged()
-    envs.edit("production", lambda d: d["network"].update(tasks_in_public_subnets=False))
-    envs.deploy("production", allow_risk=True)
 
 
 QA = "acme-web/qa.tfstate"
@@ -245,20 +238,25 @@ def write_qa(envs: Environments) -> None:
     (envs.path / "qa.yaml").write_text(yaml.safe_dump(qa))
 
 
-def test_a_new_environment_deploys_with_its_stage_even_after_its_first_apply_is_killed(
-    envs: Environments, aws, deployed: Deployed
-):
-    """A lost CI runner in the middle of a first apply: the lock stays, what it created is not in the state."""
-    write_qa(envs)
+@pytest.fixture
+def qa(envs: Environments, deployed: Deployed) -> Iterator[Path]:
+    """environments/qa.yaml written; afterwards no lock left and qa destroyed (then `envs` drops its stage).
+    Yields Terraform's work directories of the local target."""
     cache = Path(deployed.env["DEPLOY_CACHE_DIR"]) / "local"
-    try:
-        _kill_apply_then_recover(envs, aws, deployed, cache)
-    except BaseException:
-        _release_locks(envs, cache)  # the tests after this one share the deployment: leave no lock behind
-        raise
+    write_qa(envs)
+    yield cache
+    _release_locks(envs, cache)
+    write_qa(envs)  # the test may have removed it
+    destroyed = envs.run("destroy", "qa", "--auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
 
 
-def _kill_apply_then_recover(envs: Environments, aws, deployed: Deployed, cache: Path) -> None:
+def test_a_new_environment_deploys_with_its_stage_even_after_its_first_apply_is_killed(
+    envs: Environments, aws, deployed: Deployed, qa: Path
+):
+    """A lost CI runner in the middle of a first apply: the lock stays, what it created is not in the state,
+    and nothing of the killed Terraform (its provider plugin included) runs on."""
+    cache = qa
     cli = subprocess.Popen(
         [sys.executable, "main.py", "deploy", "qa", "--auto-approve", "--environments", str(envs.path)],
         cwd=ROOT,
@@ -270,9 +268,11 @@ def _kill_apply_then_recover(envs: Environments, aws, deployed: Deployed, cache:
     try:
         killed = _kill_once_created(aws, cli, cache / "qa")
     finally:
-        if cli.poll() is None:
-            os.killpg(cli.pid, signal.SIGKILL)
+        assert not processes.kill_group(cli.pid)
+        cli.wait()
     assert killed, "qa's terraform apply never ran"
+    assert killed.left == [], "still running after the kill: " + "; ".join(map(processes.describe, killed.left))
+    assert killed.group_size >= 2  # terraform and its provider plugin were both there, and both are gone
 
     plan = envs.run("plan", "qa", "release", "--json")
     assert "the state of qa is locked by" in plan.stderr and "old, lock ID" in plan.stderr
@@ -296,9 +296,8 @@ def _kill_apply_then_recover(envs: Environments, aws, deployed: Deployed, cache:
     assert list(pipeline_stages(aws))[-1] == "Deploy-Qa" and pipeline_stages(aws)["Deploy-Qa"] == "ECS"
 
 
-def test_a_removed_environment_is_named_by_plan_and_destroyed_as_an_orphan(envs: Environments, aws):
-    write_qa(envs)
-    envs.deploy("qa")  # nothing to do after the test before; run alone, or after it failed half-way: qa deployed
+def test_a_removed_environment_is_named_by_plan_and_destroyed_as_an_orphan(envs: Environments, aws, qa: Path):
+    envs.deploy("qa")  # the environment this test removes
     (envs.path / "qa.yaml").unlink()
     plan = envs.run("plan", "--json")
     assert plan.returncode == 0, plan.stderr
@@ -318,23 +317,34 @@ def test_a_removed_environment_is_named_by_plan_and_destroyed_as_an_orphan(envs:
     assert json.loads(after.stdout)["orphans"] == []
 
 
-def _kill_once_created(aws, cli: subprocess.Popen, workdir: Path, timeout: float = 300) -> int | None:
-    """SIGKILL the Terraform applying in `workdir` (and the CLI) once it has created qa's task role: what
-    it created since its last state write is then in the cloud and not in the state."""
+@dataclass(frozen=True)
+class Killed:
+    group_size: int
+    """Processes in the killed Terraform's process group when it was killed."""
+    left: list[int]
+    """Those still running after the kill (none, or the kill missed its provider plugin)."""
+
+
+def _kill_once_created(aws, cli: subprocess.Popen, workdir: Path, timeout: float = 300) -> Killed | None:
+    """SIGKILL the process group of the Terraform applying in `workdir` (provider plugin included) and the
+    CLI's once it has created qa's task role: what it created since its last state write is then in the
+    cloud and not in the state."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and cli.poll() is None:
         try:
             aws("iam").get_role(RoleName="acme-web-qa-task")
         except ClientError:
-            time.sleep(0.5)
+            time.sleep(0.5)  # polling the role, with the deadline above
             continue
-        mine = _applies_under(workdir)
-        for pid in mine:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        os.killpg(cli.pid, signal.SIGKILL)
+        groups = {g for g in map(processes.group_of, _applies_under(workdir)) if g is not None}
+        sizes = {g: len(processes.in_group(g)) for g in groups}
+        others = {g for g in map(processes.group_of, _applies_under(workdir.parent)) if g is not None} - groups
+        left = [pid for g in groups for pid in processes.kill_group(g)]
+        processes.kill_group(cli.pid)
         _wait_for_other_applies(workdir.parent)  # the release stack's, which the killed CLI had started too
-        return mine[0] if mine else None
+        # That Terraform dies with the CLI (its output pipe is gone) or finishes; its provider plugin outlives it.
+        left += [pid for g in others for pid in processes.kill_group(g)]
+        return Killed(max(sizes.values()), left) if groups else None
     return None
 
 
@@ -353,13 +363,12 @@ def _applies_under(directory: Path) -> list[int]:
 
 
 def _wait_for_other_applies(cache: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _applies_under(cache):
-        time.sleep(1)
+    left = processes.wait_until(lambda: _applies_under(cache), timeout, interval=1)
+    assert not left, "applies still running: " + "; ".join(map(processes.describe, left))
 
 
 def _release_locks(envs: Environments, cache: Path) -> None:
-    """After a failure half-way: wait for the killed run's applies, then release every lock left."""
+    """After a killed run: wait for its other applies, then release every lock left."""
     _wait_for_other_applies(cache)
     plan = envs.run("plan", "--json")
     with contextlib.suppress(json.JSONDecodeError):

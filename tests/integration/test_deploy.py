@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 
 import pytest
 
+from tests.integration import inventory, processes
 from tests.integration.conftest import AWS_STACKS
 
 
@@ -99,18 +101,20 @@ def test_second_deploy_changes_nothing(deployed):
     assert all(s["detail"] == "no changes" for s in json.loads(result.stdout)["stacks"])
 
 
-def test_deploy_without_approval_and_without_a_terminal_refuses(deployed):
+@pytest.fixture
+def staging_log_retention_shortened(deployed):
+    """staging's log group changed out of band; staging deployed again afterwards."""
     deployed.client("logs").put_retention_policy(logGroupName="/ecs/acme-web-staging/web", retentionInDays=1)
+    yield
+    deployed.deploy("staging")
+
+
+def test_deploy_without_approval_and_without_a_terminal_refuses(deployed, staging_log_retention_shortened):
     result = deployed.run("deploy", "staging", stdin=None)
     assert result.returncode == 1
     assert "rerun with --auto-approve" in result.stderr
-    assert (
-        deployed.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/acme-web-staging/web")["logGroups"][0][
-            "retentionInDays"
-        ]
-        == 1
-    )  # nothing was applied
-    deployed.deploy("staging")
+    group = deployed.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/acme-web-staging/web")["logGroups"][0]
+    assert group["retentionInDays"] == 1  # nothing was applied
 
 
 def test_unknown_stack_and_gitlab_on_local_are_refused(deployed):
@@ -120,42 +124,58 @@ def test_unknown_stack_and_gitlab_on_local_are_refused(deployed):
     assert gitlab.returncode == 1 and "cannot run on the local target" in gitlab.stderr
 
 
-@pytest.fixture(scope="module")
-def staging_applying(deployed):
-    """staging destroyed, then a deploy of it running: the ALB alone keeps apply busy for a minute."""
+STAGING_LOCK = "acme-web/staging.tfstate.tflock"
+
+
+def _lock_held(deployed, project) -> bool:
+    listed = deployed.client("s3").list_objects_v2(Bucket=project.settings.state.bucket, Prefix=STAGING_LOCK)
+    return [o["Key"] for o in listed.get("Contents", [])] == [STAGING_LOCK]
+
+
+def _staging_vpcs(deployed) -> list[dict]:
+    return deployed.client("ec2").describe_vpcs(Filters=[{"Name": "tag:stack", "Values": ["staging"]}])["Vpcs"]
+
+
+@pytest.fixture
+def staging_applying(deployed, project):
+    """staging destroyed, then a deploy of it under way: its lock taken and its first resource in the
+    emulator (the ALB alone then keeps the apply busy for a minute). Afterwards staging is deployed."""
     result = deployed.run("destroy", "staging", "--auto-approve")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert not _staging_vpcs(deployed)
     proc = deployed.popen("deploy", "staging", "--auto-approve")
-    lines: list[str] = []
-    deadline = time.monotonic() + 300
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "apply    started" in line:
-            break
-    else:
-        pytest.fail("apply did not start:\n" + "".join(lines))
-    time.sleep(8)  # well inside the apply
-    yield proc, lines
-    if proc.poll() is None:
-        proc.kill()
+    try:
+        deadline = time.monotonic() + 600
+        while not (_lock_held(deployed, project) and _staging_vpcs(deployed)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out, _ = proc.communicate(timeout=60)
+                pytest.fail(f"staging's apply never held its lock with a VPC made (exit {proc.returncode}):\n{out}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:  # let the apply finish: what it leaves half-made the rerun below has to adopt
+            try:
+                proc.communicate(timeout=900)
+            except subprocess.TimeoutExpired:
+                assert not processes.kill_group(proc.pid)
+                proc.communicate()
+        deployed.deploy("staging")
 
 
-def test_concurrent_deploy_of_the_same_stack_is_refused_by_the_lock(deployed, staging_applying):
-    began = time.monotonic()
+def test_concurrent_deploy_of_the_same_stack_is_refused_by_the_lock(deployed, project, staging_applying):
     second = deployed.run("deploy", "staging", "--auto-approve")
     assert second.returncode == 1
     assert "staging: plan failed: the state of staging is locked by" in second.stdout + second.stderr
     assert "--lock-timeout" in second.stdout + second.stderr
-    assert time.monotonic() - began < 60  # fails fast instead of waiting
+    # It failed fast: it did not wait for the lock, which the first apply still holds.
+    assert staging_applying.poll() is None and _lock_held(deployed, project)
 
 
 def test_interrupted_deploy_releases_the_lock_and_converges_on_rerun(deployed, project, staging_applying):
-    proc, lines = staging_applying
+    proc = staging_applying
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 130, "".join(lines) + out
+    assert proc.returncode == 130, out
     assert "asked 1 running terraform process(es) to stop gracefully" in out
     locks = deployed.client("s3").list_objects_v2(
         Bucket=project.settings.state.bucket, Prefix="acme-web/staging.tfstate"
@@ -170,17 +190,18 @@ def test_interrupted_deploy_releases_the_lock_and_converges_on_rerun(deployed, p
 
 
 @pytest.mark.last
-def test_destroy_removes_everything(deployed, project):
+def test_destroy_removes_everything_the_stacks_created(deployed, project, synth_dir):
+    """Listed by each service (tests/integration/inventory.py), not by Terraform's state: every type made is gone."""
+    assert inventory.unaccounted(inventory.resource_types(synth_dir, AWS_STACKS)) == set()
+    kept = inventory.kept_on_destroy(synth_dir, AWS_STACKS)
+    assert kept == {"aws_ecs_task_definition"}  # skip_destroy: revisions stay registered, for a rollback
+    state_bucket = {project.settings.state.bucket}  # the target's own, which outlives the stacks
+    before = inventory.holdings(deployed.client, ignore=state_bucket)
+    assert [kind for kind, held in before.items() if not held] == []  # every lister sees what the stacks made
     result = deployed.run("destroy", "--auto-approve", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(s["stack"] for s in json.loads(result.stdout)["stacks"]) == sorted(AWS_STACKS)
-    ecs = deployed.client("ecs")
-    clusters = ecs.describe_clusters(clusters=["acme-web-staging", "acme-web-production"])["clusters"]
-    assert {c["status"] for c in clusters} <= {"INACTIVE"}  # as on AWS, deleted clusters linger as INACTIVE
-    assert deployed.client("elbv2").describe_load_balancers()["LoadBalancers"] == []
-    assert deployed.client("codepipeline").list_pipelines()["pipelines"] == []
-    assert deployed.client("ecr").describe_repositories()["repositories"] == []
-    vpcs = deployed.client("ec2").describe_vpcs(Filters=[{"Name": "tag:project", "Values": ["acme-web"]}])["Vpcs"]
-    assert vpcs == []
+    after = inventory.holdings(deployed.client, ignore=state_bucket)
+    assert {kind: held for kind, held in after.items() if held} == {kind: before[kind] for kind in kept}
     plan = deployed.run("plan", "--json")
     assert all(s["changes"]["create"] > 0 for s in json.loads(plan.stdout)["stacks"])

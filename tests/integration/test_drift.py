@@ -16,8 +16,6 @@ import pytest
 from tests.integration import releases
 from tests.integration.releases import codedeploy_release
 
-RELEASES = {"blue to green": "1a2b3c4", "green back to blue": "5d6e7f8"}
-
 ALB_TO_TASKS = 8080
 
 
@@ -135,6 +133,7 @@ def drift(deployed, *stacks: str) -> tuple[int, dict]:
 
 
 def test_no_drift_right_after_deploy(deployed):
+    deployed.deploy()
     code, report = drift(deployed)
     assert code == 0, report
     assert not report["drifted"] and set(report["stacks"]) == {"access", "staging", "production", "release"}
@@ -161,9 +160,16 @@ def test_out_of_band_change_is_drift_until_deploy_repairs_it(deployed, aws, kind
     assert code == 0, report
 
 
-def test_gitlab_report_counts_the_repairs(deployed, aws, tmp_path):
+@pytest.fixture
+def retention_shortened_and_alarm_deleted(deployed, aws):
+    """One update (staging) and one re-creation (production) to repair; both stacks deployed afterwards."""
     shorten_log_retention(aws)
     delete_alarm(aws)
+    yield
+    deployed.deploy("staging", "production")
+
+
+def test_gitlab_report_counts_the_repairs(deployed, tmp_path, retention_shortened_and_alarm_deleted):
     gitlab = tmp_path / "gitlab.json"
     full = tmp_path / "drift.json"
     result = deployed.run("drift", "--report", str(full), "--gitlab-report", str(gitlab))
@@ -171,19 +177,23 @@ def test_gitlab_report_counts_the_repairs(deployed, aws, tmp_path):
     assert json.loads(gitlab.read_text()) == {"create": 1, "update": 1, "delete": 0}
     assert json.loads(full.read_text())["drifted"] is True
     assert "retention_in_days: 14 -> 1" in result.stdout
-    deployed.deploy("staging", "production")
 
 
-@pytest.mark.parametrize("release", ["blue to green", "green back to blue"])
-def test_blue_green_release_is_not_drift(deployed, aws, release: str):
+def test_blue_green_releases_either_way_are_not_drift(deployed, aws):
     """CodeDeploy's release (new revision and image, the other target group, swapped listeners) plus
-    autoscaling's count: neither drift nor a planned change, with the emulator as strict as AWS."""
-    released = codedeploy_release(aws, "production", RELEASES[release], scale_by=1)
-    service = releases.service(aws, "production")
-    assert service["taskDefinition"] == released.task_definition  # the emulator really changed
-    assert service["loadBalancers"][0]["targetGroupArn"] == released.serving
-    code, report = drift(deployed, "production")
-    assert code == 0, json.dumps(report, indent=2)
-    assert report["stacks"]["production"]["drifted"] == []
-    plan = deployed.run("plan", "production", "--detailed-exitcode")
-    assert plan.returncode == 0, plan.stdout + plan.stderr  # no change planned: nothing AWS would refuse
+    autoscaling's count: neither drift nor a planned change, with the emulator as strict as AWS. Two
+    releases, from whichever colour serves now to the idle one and back, so both directions are seen."""
+    first = releases.service(aws, "production")["loadBalancers"][0]["targetGroupArn"]
+    served = []
+    for tag in ("1a2b3c4", "5d6e7f8"):
+        released = codedeploy_release(aws, "production", tag, scale_by=1)
+        service = releases.service(aws, "production")
+        assert service["taskDefinition"] == released.task_definition  # the emulator really changed
+        assert service["loadBalancers"][0]["targetGroupArn"] == released.serving
+        served.append(released.serving)
+        code, report = drift(deployed, "production")
+        assert code == 0, json.dumps(report, indent=2)
+        assert report["stacks"]["production"]["drifted"] == []
+        plan = deployed.run("plan", "production", "--detailed-exitcode")
+        assert plan.returncode == 0, plan.stdout + plan.stderr  # no change planned: nothing AWS would refuse
+    assert served[0] != first and served[1] == first  # to the idle colour, then back

@@ -1,8 +1,8 @@
 """The release renderer against the repository's config: API, CLI, and agreement with the
 synthesized stacks (`synth_dir`, provided by tests/conftest.py).
 
-Expected values are rebuilt from config.names and the YAML, not from the renderer, so a
-renderer that drifts from the names Terraform uses fails here.
+Expected values are written out below (EXPECTED), not computed by config.names or the renderer,
+so a renderer or a naming change that drifts from the names Terraform uses fails here.
 """
 
 from __future__ import annotations
@@ -26,14 +26,33 @@ from artifacts import (
     write,
 )
 from artifacts.parameters import MissingReleaseParameter, ReleaseParameter, from_ssm_output
-from config import Environment, Project, load_project
-from config.names import EnvironmentNames
+from config import Project, load_project
 from config.task_definition import IMAGE_PLACEHOLDER, task_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ENVIRONMENTS = ("staging", "production")  # release order of the repository's config
 KINDS = ("imagedefinitions.json", "taskdef.json", "appspec.yaml")
+CONTAINER, PORT = "web", 8080
+EXPECTED = {
+    "staging": {
+        "family": "acme-web-staging-web",
+        "execution_role": "acme-web-staging-task-execution",
+        "task_role": "acme-web-staging-task",
+        "log_group": "/ecs/acme-web-staging/web",
+        "release_parameter": "/acme-web/staging/release",
+        "codedeploy": None,  # rolling: released by the ECS deploy action
+    },
+    "production": {
+        "family": "acme-web-production-web",
+        "execution_role": "acme-web-production-task-execution",
+        "task_role": "acme-web-production-task",
+        "log_group": "/ecs/acme-web-production/web",
+        "release_parameter": "/acme-web/production/release",
+        "codedeploy": ("acme-web-production", "acme-web-production-web"),  # application, deployment group
+    },
+}
+"""The repository's configuration, as AWS will name it."""
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +63,6 @@ def repo_project() -> Project:
 @pytest.fixture(scope="module")
 def files(repo_project: Project) -> dict[str, str | bytes]:
     return render(repo_project, COMMIT)
-
-
-def names(project: Project, env: Environment) -> EnvironmentNames:
-    return EnvironmentNames(project=project.settings.name, env=env.name, service=env.service.name)
 
 
 def expected_image(project: Project) -> str:
@@ -74,8 +89,7 @@ def test_image_detail_names_the_project_repository_tagged_with_the_commit(repo_p
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
 def test_image_definitions_name_the_container(repo_project: Project, files: dict, env_name: str) -> None:
-    env = repo_project.environment(env_name)
-    expected = [{"name": names(repo_project, env).container, "imageUri": expected_image(repo_project)}]
+    expected = [{"name": CONTAINER, "imageUri": expected_image(repo_project)}]
     assert loaded(files, f"{env_name}/imagedefinitions.json") == expected
 
 
@@ -84,26 +98,24 @@ def test_taskdef_matches_names_and_the_shared_task_definition(
     repo_project: Project, files: dict, env_name: str
 ) -> None:
     env = repo_project.environment(env_name)
-    n = names(repo_project, env)
-    account = env.aws.account_id
+    expected = EXPECTED[env_name]
     taskdef = loaded(files, f"{env_name}/taskdef.json")
 
-    assert taskdef == task_definition(repo_project.settings, env, IMAGE_PLACEHOLDER)
-    assert taskdef["family"] == n.task_family == f"acme-web-{env_name}-web"
-    assert taskdef["executionRoleArn"] == f"arn:aws:iam::{account}:role/{n.project}/{n.execution_role}"
-    assert taskdef["taskRoleArn"] == f"arn:aws:iam::{account}:role/{n.project}/{n.task_role}"
+    assert taskdef == task_definition(repo_project.settings, env, IMAGE_PLACEHOLDER)  # the one Terraform registers
+    assert taskdef["family"] == expected["family"]
+    assert taskdef["executionRoleArn"] == f"arn:aws:iam::111111111111:role/acme-web/{expected['execution_role']}"
+    assert taskdef["taskRoleArn"] == f"arn:aws:iam::111111111111:role/acme-web/{expected['task_role']}"
     (container,) = taskdef["containerDefinitions"]
-    assert container["name"] == n.container
+    assert container["name"] == CONTAINER
     assert container["image"] == "<IMAGE1_NAME>"
-    assert [m["containerPort"] for m in container["portMappings"]] == [env.service.container_port]
-    assert container["logConfiguration"]["options"]["awslogs-group"] == n.log_group
-    assert container["logConfiguration"]["options"]["awslogs-region"] == env.aws.region
+    assert [m["containerPort"] for m in container["portMappings"]] == [PORT]
+    assert container["logConfiguration"]["options"]["awslogs-group"] == expected["log_group"]
+    assert container["logConfiguration"]["options"]["awslogs-region"] == "eu-west-1"
     assert files[f"{env_name}/taskdef.json"].count("<IMAGE1_NAME>") == 1  # CodeDeployToECS replaces one
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_appspec_is_a_codedeploy_ecs_appspec(repo_project: Project, files: dict, env_name: str) -> None:
-    env = repo_project.environment(env_name)
+def test_appspec_is_a_codedeploy_ecs_appspec(files: dict, env_name: str) -> None:
     text = files[f"{env_name}/appspec.yaml"]
     assert "version: 0.0\n" in text
     assert loaded(files, f"{env_name}/appspec.yaml") == {
@@ -115,8 +127,8 @@ def test_appspec_is_a_codedeploy_ecs_appspec(repo_project: Project, files: dict,
                     "Properties": {
                         "TaskDefinition": "<TASK_DEFINITION>",
                         "LoadBalancerInfo": {
-                            "ContainerName": names(repo_project, env).container,
-                            "ContainerPort": env.service.container_port,
+                            "ContainerName": CONTAINER,
+                            "ContainerPort": PORT,
                         },
                         "PlatformVersion": "LATEST",
                     },
@@ -155,8 +167,7 @@ def ssm_output(project: Project, **values: dict) -> dict:
     """What `aws ssm get-parameters-by-path --output json` prints for these environments' parameters."""
     return {
         "Parameters": [
-            {"Name": names(project, project.environment(env)).release_parameter, "Value": json.dumps(value)}
-            for env, value in values.items()
+            {"Name": EXPECTED[env]["release_parameter"], "Value": json.dumps(value)} for env, value in values.items()
         ]
     }
 
@@ -319,10 +330,7 @@ def blocks(value: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-def test_artifacts_agree_with_synthesized_stacks(
-    synth_dir: Path, repo_project: Project, files: dict, env_name: str
-) -> None:
-    env = repo_project.environment(env_name)
+def test_artifacts_agree_with_synthesized_stacks(synth_dir: Path, files: dict, env_name: str) -> None:
     stack = json.loads((synth_dir / "stacks" / env_name / "cdk.tf.json").read_text())
     taskdef = loaded(files, f"{env_name}/taskdef.json")
     (container,) = taskdef["containerDefinitions"]
@@ -347,9 +355,8 @@ def test_artifacts_agree_with_synthesized_stacks(
         (load_balancer_info["ContainerName"], load_balancer_info["ContainerPort"])
     ]
 
-    if env.strategy == "blue_green":  # the names the CodeDeployToECS action and the renderer rely on
-        n = names(repo_project, env)
-        assert [app["name"] for app in resources(stack, "aws_codedeploy_app")] == [n.codedeploy_app]
-        assert [g["deployment_group_name"] for g in resources(stack, "aws_codedeploy_deployment_group")] == [
-            n.codedeploy_group
-        ]
+    # The names the CodeDeployToECS action and the renderer rely on; none for a rolling environment.
+    codedeploy = EXPECTED[env_name]["codedeploy"]
+    apps = [app["name"] for app in resources(stack, "aws_codedeploy_app")]
+    groups = [g["deployment_group_name"] for g in resources(stack, "aws_codedeploy_deployment_group")]
+    assert (apps, groups) == (([codedeploy[0]], [codedeploy[1]]) if codedeploy else ([], []))

@@ -3,12 +3,17 @@ environments, medians and target evaluation, report rendering. Nothing here is t
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import itertools
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,35 +27,67 @@ from bench.report import render, slowest_single, targets
 from bench.runner import synth_split
 from bench.stats import GB, MB, Target, fmt_breakdown, fmt_bytes, median, ratio
 from config import load_project
+from tests.integration import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOCATE = textwrap.dedent("""
-    import sys, time
+    import pathlib, time
     block = b"x" * ({mb} << 20)   # written, so resident
-    print("allocated", flush=True)
-    time.sleep({hold})
+    pathlib.Path({ready!r}).touch()
+    deadline = time.monotonic() + 60
+    while not pathlib.Path({release!r}).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)   # held until the test has sampled it
 """)
+BOUND = 60.0
+"""Seconds any wait of these tests may take before it fails: a bound, never an expected duration."""
 
 
-def allocate(mb: int, hold: float = 1.0) -> list[str]:
-    return [sys.executable, "-c", ALLOCATE.format(mb=mb, hold=hold)]
+def allocate(mb: int, ready: Path, release: Path) -> list[str]:
+    """A Python process that allocates `mb`, touches `ready`, and holds the memory until `release` exists."""
+    return [sys.executable, "-c", ALLOCATE.format(mb=mb, ready=str(ready), release=str(release))]
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = BOUND) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout}s")
+        time.sleep(0.01)
+
+
+def measured_while_held(argv: list[str], ready: list[Path], release: Path) -> Run:
+    """run_measured(argv) in a thread; once every `ready` file exists and the sampler has taken two samples
+    more, `release` lets the command end: the sampler has then seen the memory, however loaded the machine."""
+    started: list[TreeSampler] = []
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run_measured, argv, timeout=BOUND, on_start=started.append)
+        try:
+            wait_for(lambda: all(r.exists() for r in ready), "the children allocated")
+            wait_for(lambda: started, "the sampler started")
+            seen = started[0].peak.samples
+            wait_for(lambda: started[0].peak.samples >= seen + 2, "two samples of the allocated memory")
+        finally:
+            release.touch()
+        return future.result(timeout=BOUND)
 
 
 # ---- memory ------------------------------------------------------------------------------------
 
 
-def test_sampler_sees_a_child_that_allocates_200_mb():
-    run = run_measured(allocate(200), timeout=60)
+def test_sampler_sees_a_child_that_allocates_200_mb(tmp_path: Path):
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    run = measured_while_held(allocate(200, ready, release), [ready], release)
     assert run.ok, run.tail()
     assert run.memory.bytes >= 200 * MB
     assert run.memory.breakdown.get("python", 0) >= 200 * MB
     assert run.memory.samples >= 2
 
 
-def test_sampler_sums_the_whole_tree_grandchildren_included():
+def test_sampler_sums_the_whole_tree_grandchildren_included(tmp_path: Path):
     """A shell starting two allocating processes at once: the peak counts both (as with python + node)."""
-    one, two = (" ".join(f"'{a}'" for a in allocate(150, hold=2.0)) for _ in range(2))
-    run = run_measured(["/bin/sh", "-c", f"{one} & {two} & wait"], timeout=60)
+    ready, release = [tmp_path / "one", tmp_path / "two"], tmp_path / "release"
+    one, two = (shlex.join(allocate(150, r, release)) for r in ready)
+    run = measured_while_held(["/bin/sh", "-c", f"{one} & {two} & wait"], ready, release)
     assert run.ok, run.tail()
     assert run.memory.bytes >= 300 * MB
     assert run.memory.processes.get("python") == 2
@@ -59,13 +96,10 @@ def test_sampler_sums_the_whole_tree_grandchildren_included():
 def test_tree_lists_descendants_and_sampler_stops():
     proc = subprocess.Popen(["/bin/sh", "-c", "sleep 5 & sleep 5 & wait"])
     try:
-        for _ in range(100):
-            if len(memory.tree(proc.pid)) >= 3:
-                break
-            subprocess.run(["sleep", "0.05"])
+        wait_for(lambda: len(memory.tree(proc.pid)) >= 3, "the shell's two children")
         assert len(memory.tree(proc.pid)) == 3
         with TreeSampler(proc.pid, interval=0.01) as sampler:
-            subprocess.run(["sleep", "0.1"])
+            wait_for(lambda: sampler.peak.samples >= 2, "two samples")
         assert sampler.peak.max_processes == 3 and sampler.peak.bytes > 0
         assert not sampler._thread.is_alive()
     finally:
@@ -77,10 +111,7 @@ def test_tree_lists_descendants_and_sampler_stops():
 def test_children_by_ppid_agrees_with_the_children_files():
     proc = subprocess.Popen(["/bin/sh", "-c", "sleep 3 & wait"])
     try:
-        for _ in range(100):
-            if memory.children(proc.pid):
-                break
-            subprocess.run(["sleep", "0.05"])
+        wait_for(lambda: memory.children(proc.pid), "the shell's child")
         assert memory._children_by_ppid(proc.pid) == memory.children(proc.pid)
     finally:
         memory.stop_tree(proc, grace=1)
@@ -102,13 +133,14 @@ def test_run_measured_keeps_output_and_line_times():
             sys.executable,
             "-c",
             "import sys, time; print('out'); sys.stderr.write('first\\n');"
-            "sys.stderr.flush(); time.sleep(0.3); sys.stderr.write('second\\n'); sys.exit(3)",
+            "sys.stderr.flush(); sys.stderr.write('second\\n'); sys.exit(3)",
         ],
-        timeout=30,
+        timeout=BOUND,
     )
     assert run.returncode == 3 and not run.ok
     assert run.stdout == "out\n" and run.stderr == "first\nsecond\n"
-    assert run.line_time("second") >= run.line_time("first") + 0.2
+    first, second = run.line_time("first"), run.line_time("second")
+    assert first is not None and second is not None and 0 <= first <= second <= run.seconds  # in arrival order
     assert run.line_time("absent") is None
 
 
@@ -120,8 +152,11 @@ def test_run_measured_counts_the_cpu_of_the_tree():
 
 
 def test_run_measured_stops_a_command_that_times_out():
-    run = run_measured(["/bin/sh", "-c", "sleep 30 & wait"], timeout=0.5)
-    assert run.timed_out and not run.ok and run.seconds < 25
+    """Timed out, and nothing of its tree left running (the shell's `sleep` child included)."""
+    marker = {"BENCH_TEST_RUN": uuid.uuid4().hex}
+    run = run_measured(["/bin/sh", "-c", "sleep 30 & wait"], env={**os.environ, **marker}, timeout=0.5)
+    assert run.timed_out and not run.ok
+    assert processes.wait_until(lambda: processes.started_with("BENCH_TEST_RUN", marker["BENCH_TEST_RUN"]), 10) == []
 
 
 # ---- generated environments --------------------------------------------------------------------

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+
+from orchestrator import progress as progress_module
 from orchestrator.executor import Outcome, Status, run_stacks
 from orchestrator.progress import Progress
 from synthesis.manifest import Stack
@@ -17,14 +20,18 @@ def stacks(**deps: tuple[str, ...]) -> dict[str, Stack]:
     return {n: Stack(name=n, workdir=Path("/nonexistent"), dependencies=d, providers=("aws",)) for n, d in deps.items()}
 
 
-def recorder(fail: set[str] = frozenset(), delay: float = 0.05):
+def recorder(fail: set[str] = frozenset(), together: set[str] = frozenset()):
+    """`together`: stacks whose work only ends once all of them have started (a bounded barrier), so their
+    overlap is proven rather than hoped for; a run that does not overlap them fails with BrokenBarrierError."""
     events: list[tuple[str, str]] = []
     lock = threading.Lock()
+    barrier = threading.Barrier(len(together) or 1, timeout=30)
 
     def work(name: str) -> Outcome:
         with lock:
             events.append(("start", name))
-        time.sleep(delay)
+        if name in together:
+            barrier.wait()
         if name in fail:
             raise RuntimeError(f"{name} broke")
         with lock:
@@ -36,9 +43,9 @@ def recorder(fail: set[str] = frozenset(), delay: float = 0.05):
 
 def test_dependencies_run_first_and_independent_stacks_overlap():
     graph = stacks(staging=(), production=(), release=(), gitlab=("release",))
-    events, work = recorder()
+    events, work = recorder(together={"staging", "production", "release"})
     outcomes = run_stacks(list(graph), graph, work, parallelism=4)
-    assert all(o.status == "ok" for o in outcomes.values())
+    assert {n: (o.status, o.detail) for n, o in outcomes.items()} == {n: ("ok", "") for n in graph}
     assert events.index(("end", "release")) < events.index(("start", "gitlab"))
     starts = [n for kind, n in events[:3] if kind == "start"]
     assert sorted(starts) == ["production", "release", "staging"]  # all three started before any ended
@@ -108,16 +115,20 @@ def test_outcome_json_keeps_the_status_strings_and_adds_steps_to_one_decimal():
     assert {s.value for s in Status} == {"ok", "failed", "skipped", "drifted"}
 
 
-def test_progress_times_every_step_per_stack():
+def test_progress_times_every_step_per_stack(monkeypatch: pytest.MonkeyPatch):
+    """On a clock the test moves: each step's time is exactly what passed during it."""
+    now = [100.0]
+    monkeypatch.setattr(progress_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     progress = Progress(stream=io.StringIO(), heartbeat_seconds=60)
     with progress.step("staging", "init"):
-        time.sleep(0.05)
+        now[0] += 2.5
     with progress.step("staging", "plan"):
-        pass
+        now[0] += 0.25
+    with progress.step("staging", "init"):  # a step run twice adds up
+        now[0] += 1.0
     with progress.step("release", "plan"):
         pass
     progress.close()
-    steps = progress.seconds_of("staging")
-    assert list(steps) == ["init", "plan"] and steps["init"] >= 0.05
-    assert list(progress.seconds_of("release")) == ["plan"] and progress.seconds_of("gitlab") == {}
-    assert "staging      init     finished in" in progress.stream.getvalue()  # the human line is unchanged
+    assert progress.seconds_of("staging") == {"init": 3.5, "plan": 0.25}
+    assert progress.seconds_of("release") == {"plan": 0.0} and progress.seconds_of("gitlab") == {}
+    assert "[   2.5s] staging      init     finished in 2.5s" in progress.stream.getvalue()  # the human line

@@ -95,7 +95,12 @@ def test_production_has_the_hook_function_and_its_code(stack_json, synth_dir: Pa
     )
     assert variables["LOAD_BALANCER"].endswith(".arn_suffix}")
     assert not resources(prod, "aws_vpc_endpoint")  # production has NAT gateways: the hook reaches AWS through them
-    assert name
+    # CodeDeploy may invoke exactly this function (and its versions), nothing else.
+    (invoke,) = (p for p in resources(prod, "aws_iam_role_policy").values() if "lambda:InvokeFunction" in p["policy"])
+    arn = f"${{aws_lambda_function.{name}.arn}}"
+    allow, deny = json.loads(invoke["policy"])["Statement"]
+    assert (allow["Effect"], allow["Resource"]) == ("Allow", [arn, f"{arn}:*"])
+    assert (deny["Effect"], deny["NotResource"]) == ("Deny", [arn, f"{arn}:*"])
 
 
 def test_hook_role_may_only_report_and_run_in_the_vpc(stack_json):

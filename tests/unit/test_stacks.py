@@ -238,6 +238,13 @@ def test_blue_green_alb_has_two_target_groups_and_two_listeners(stack_json):
     assert one(prod, "aws_lb")["drop_invalid_header_fields"] is True
 
 
+ROUTING = {
+    "staging": {"main": "acme-web-staging-main"},
+    "production": {"blue": "acme-web-production-blue", "green": "acme-web-production-green"},
+}
+"""stack -> the routing record's input: role -> name of the target group whose ARN it holds."""
+
+
 @pytest.mark.parametrize("name", ["staging", "production"])
 def test_listeners_are_replaced_whenever_the_target_group_set_changes(stack_json, name: str):
     """Terraform cannot repoint a listener whose default action CodeDeploy owns, nor know which group it uses."""
@@ -245,9 +252,11 @@ def test_listeners_are_replaced_whenever_the_target_group_set_changes(stack_json
     (routing_id, routing), *others = stack["resource"]["terraform_data"].items()
     assert not others
     groups = stack["resource"]["aws_lb_target_group"]
-    assert routing["input"] == {
-        g["name"].rsplit("-", 1)[1]: f"${{aws_lb_target_group.{k}.arn}}" for k, g in groups.items()
+    refs = {
+        role: re.fullmatch(r"\$\{aws_lb_target_group\.(\w[\w-]*)\.arn\}", ref) for role, ref in routing["input"].items()
     }
+    assert all(refs.values()), routing["input"]
+    assert {role: groups[m.group(1)]["name"] for role, m in refs.items() if m} == ROUTING[name]
     for listener in resources(stack, "aws_lb_listener"):
         assert listener["lifecycle"]["replace_triggered_by"] == [f"terraform_data.{routing_id}"]
         assert sorted(listener["depends_on"]) == sorted(f"aws_lb_target_group.{k}" for k in groups)
