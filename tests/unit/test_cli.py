@@ -19,8 +19,12 @@ NAME = re.compile(r"[a-z][a-z0-9_-]*(?:\|[a-z][a-z0-9_-]*)*")  # a word, or alte
 MAKE = re.compile(r"(?:^|[;&|]\s*)make\s+([A-Za-z0-9_][\w.-]*)")
 # Snippets of other programs: their options are theirs, not the CLI's.
 FOREIGN = re.compile(
-    r"^(?:\$\s*)?(?:cdktf|terraform|aws|make|git|pipenv|npm|gitlab-ci-local|checkov|python -m (?!main\b))\b"
+    r"^(?:\$\s*)?(?:cdktf|terraform|aws|make|git|pipenv|npm|gitlab-ci-local|checkov|pytest|(?:\S*/)?python -m (?!main\b))\b"
 )
+
+
+SUITE_OPTIONS = set(re.findall(r'addoption\(\s*"(--[a-z-]+)"', (ROOT / "tests" / "conftest.py").read_text()))
+"""The test suite's own pytest options (docs/testing.md names them)."""
 
 
 def subcommands() -> list[str]:
@@ -94,7 +98,7 @@ def command_problems(text: str, root: argparse.ArgumentParser) -> list[str]:
 def snippet_problems(snippet: str, root: argparse.ArgumentParser) -> list[str]:
     """A snippet's commands and options: `python main.py ...`, a bare subcommand (`deploy --adopt`),
     or options on their own (`--lock-timeout`), which must exist in some command."""
-    everywhere = {o for p in every_parser(root) for a in p._actions for o in a.option_strings}
+    everywhere = {o for p in every_parser(root) for a in p._actions for o in a.option_strings} | SUITE_OPTIONS
     command, comment = "", snippet
     found = COMMAND.search(snippet)
     if found:
