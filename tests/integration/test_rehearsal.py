@@ -51,6 +51,7 @@ class Rehearsal(Deployed):
     good: str = ""
     wrong_version: str = ""
     unhealthy: str = ""
+    raising_root: str = ""
 
     def release(self, *args: str) -> subprocess.CompletedProcess:
         return self.run("release", *args, timeout=float(STEP_TIMEOUT) + 60)
@@ -98,8 +99,14 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     r.unhealthy = commit_variant(
         source,
         "fails its health check on ECS",
-        'self._json(HTTPStatus.OK, {"status": "ok"})',
-        f'self._json(HTTPStatus.SERVICE_UNAVAILABLE if {on_ecs} else HTTPStatus.OK, {{"status": "ok"}})',
+        'return HTTPStatus.OK, {"status": "ok"}',
+        f'return (HTTPStatus.SERVICE_UNAVAILABLE if {on_ecs} else HTTPStatus.OK), {{"status": "ok"}}',
+    )
+    r.raising_root = commit_variant(  # /health and /version pass: only the hook's smoke path (/) sees it
+        source,
+        "raises on / on ECS",
+        'return HTTPStatus.OK, {"message": "hello"}',
+        f'if {on_ecs}:\n        raise RuntimeError("broken root")\n    return HTTPStatus.OK, {{"message": "hello"}}',
     )
     deployed = r.run("deploy", "--auto-approve", timeout=1500)
     if deployed.returncode != 0:
@@ -109,15 +116,20 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     r.run("local", "stop")
 
 
-def test_a_good_commit_reaches_production_traffic(rehearsal: Rehearsal):
-    started = rehearsal.release("start", "--commit", rehearsal.good)
-    assert started.returncode == 0, started.stderr
-    staging = rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1")
-    assert staging.returncode == 0, staging.stdout + staging.stderr
-    approved = rehearsal.release("approve", "production")
-    assert approved.returncode == 0, approved.stdout + approved.stderr
-    production = rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1")
-    assert production.returncode == 0, production.stdout + production.stderr
+@pytest.fixture(scope="module")
+def good_in_production(rehearsal: Rehearsal) -> list[subprocess.CompletedProcess]:
+    """The good commit released to production traffic (start, wait staging, approve, wait production):
+    what the tests of a bad release need blue to be, whichever test runs first."""
+    steps = [rehearsal.release("start", "--commit", rehearsal.good)]
+    steps.append(rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1"))
+    steps.append(rehearsal.release("approve", "production"))
+    steps.append(rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1"))
+    return steps
+
+
+def test_a_good_commit_reaches_production_traffic(rehearsal: Rehearsal, good_in_production):
+    for step in good_in_production:
+        assert step.returncode == 0, f"{step.args}:\n{step.stdout}{step.stderr}"
 
     status = json.loads(rehearsal.release("status", "--json").stdout)
     stages = {s["stage"]: s["status"] for s in status["pipeline"]["stages"]}
@@ -127,14 +139,12 @@ def test_a_good_commit_reaches_production_traffic(rehearsal: Rehearsal):
     production_env = status["environments"]["production"]
     live = [s for s in production_env["sides"] if s["live"]]
     assert live and all(s["image"].endswith(f":{rehearsal.good}") for s in live), production_env
-    assert rehearsal.served_version() == {"commit": rehearsal.good, "environment": "production"} or (
-        rehearsal.served_version()["commit"] == rehearsal.good
-    )
+    assert rehearsal.served_version() == {"commit": rehearsal.good, "environment": "production"}
     ecr = rehearsal.client("ecr").describe_images(repositoryName="acme-web", imageIds=[{"imageTag": rehearsal.good}])
     assert ecr["imageDetails"], "the build pushed no manifest tagged with the commit"
 
 
-def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehearsal):
+def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehearsal, good_in_production):
     assert rehearsal.release("start", "--commit", rehearsal.wrong_version).returncode == 0
     staging = rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1")
     assert staging.returncode == 0, staging.stdout + staging.stderr  # healthy: only the version is wrong
@@ -146,6 +156,20 @@ def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehe
     status = rehearsal.release("status", "production")
     assert "HOOK_EXECUTION_FAILURE" in status.stdout, status.stdout
     assert rehearsal.served_version()["commit"] == rehearsal.good  # blue keeps serving
+
+
+def test_a_green_that_raises_on_its_root_is_stopped_by_the_smoke_path(rehearsal: Rehearsal, good_in_production):
+    assert rehearsal.release("start", "--commit", rehearsal.raising_root).returncode == 0
+    staging = rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1")
+    assert staging.returncode == 0, staging.stdout + staging.stderr  # /health passes: the rollout completes
+    assert rehearsal.release("approve", "production").returncode == 0
+    production = rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1")
+    assert production.returncode == 1, production.stdout + production.stderr
+    assert "rolled back" in production.stderr
+
+    status = rehearsal.release("status", "production")
+    assert "HOOK_EXECUTION_FAILURE" in status.stdout, status.stdout
+    assert rehearsal.served_version()["commit"] == rehearsal.good  # no production traffic reached green
 
 
 def test_a_failing_staging_rollout_is_rolled_back_by_the_circuit_breaker(rehearsal: Rehearsal):
