@@ -52,6 +52,7 @@ class Rehearsal(Deployed):
     wrong_version: str = ""
     unhealthy: str = ""
     raising_root: str = ""
+    rollback_before_any_release: subprocess.CompletedProcess | None = None
 
     def release(self, *args: str) -> subprocess.CompletedProcess:
         return self.run("release", *args, timeout=float(STEP_TIMEOUT) + 60)
@@ -112,6 +113,7 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     if deployed.returncode != 0:
         pytest.fail(f"deploy failed:\n{deployed.stdout}\n{deployed.stderr}", pytrace=False)
     r.endpoint = json.loads(r.run("local", "status", "--json").stdout)["endpoint"]
+    r.rollback_before_any_release = r.release("rollback", "production")  # the one moment no release has succeeded
     yield r
     r.run("local", "stop")
 
@@ -125,6 +127,13 @@ def good_in_production(rehearsal: Rehearsal) -> list[subprocess.CompletedProcess
     steps.append(rehearsal.release("approve", "production"))
     steps.append(rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1"))
     return steps
+
+
+def test_rollback_refuses_when_no_release_has_succeeded_yet(rehearsal: Rehearsal):
+    result = rehearsal.rollback_before_any_release
+    assert result is not None and result.returncode == 1, result
+    assert "error: nothing to roll back to: production has no successful CodeDeploy deployment" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_good_commit_reaches_production_traffic(rehearsal: Rehearsal, good_in_production):
