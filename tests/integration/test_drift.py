@@ -65,7 +65,7 @@ def shorten_log_retention(aws):
 
 def raise_alarm_threshold(aws):
     cw = aws("cloudwatch")
-    alarm = cw.describe_alarms(AlarmNames=["acme-web-production-target-5xx"])["MetricAlarms"][0]
+    alarm = cw.describe_alarms(AlarmNames=["acme-web-production-connection-errors-blue"])["MetricAlarms"][0]
     keep = (
         "AlarmName",
         "AlarmDescription",
