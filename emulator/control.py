@@ -8,6 +8,7 @@ the repository root; the ``LOCAL_EMULATOR_DIR`` environment variable overrides i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -221,15 +222,20 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR, grace: float = 5.0) -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + grace
     while _pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+    if _pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + grace
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    _end_group(pid)
     return True
+
+
+def _end_group(pgid: int) -> None:
+    """What the emulator started (the release engine's tasks and builds) is in its process group, which it
+    leads (`start_new_session`): nothing of it may outlive the emulator."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

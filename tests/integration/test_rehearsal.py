@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration import processes
 from tests.integration.conftest import Deployed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +116,10 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     r.endpoint = json.loads(r.run("local", "status", "--json").stdout)["endpoint"]
     r.rollback_before_any_release = r.release("rollback", "production")  # the one moment no release has succeeded
     yield r
-    r.run("local", "stop")
+    stopped = r.run("local", "stop")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    left = processes.wait_until(lambda: processes.started_with("LOCAL_EMULATOR_DIR", env["LOCAL_EMULATOR_DIR"]), 60)
+    assert not left, "still running after the rehearsal: " + "; ".join(map(processes.describe, left))
 
 
 @pytest.fixture(scope="module")
