@@ -137,9 +137,8 @@ def test_parameters_by_path_are_authorized_on_the_path_as_passed(
         assert denied(lambda: granted.get_parameters_by_path(Path=f"/{project}/production/", Recursive=True))
 
 
-def test_lambda_reads_are_scoped_to_the_function(
-    client: Client, as_role: Callable[..., RoleClient], running, account: str
-) -> None:
+def two_functions(client: Client) -> str:
+    """A fresh prefix P with functions `P-hook` (the project's) and `xP-other` (a name P- does not match)."""
     prefix = unique("proj")
     execution = role(client, "lambda.amazonaws.com")
     code = io.BytesIO()
@@ -153,6 +152,13 @@ def test_lambda_reads_are_scoped_to_the_function(
             Handler="index.handler",
             Code={"ZipFile": code.getvalue()},
         )
+    return prefix
+
+
+def test_lambda_reads_are_scoped_to_the_function(
+    client: Client, as_role: Callable[..., RoleClient], running, account: str
+) -> None:
+    prefix = two_functions(client)
     functions = as_role(
         allow(
             ["lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction"],
@@ -268,19 +274,7 @@ def test_a_deny_with_not_resource_denies(
     client: Client, as_role: Callable[..., RoleClient], running, account: str
 ) -> None:
     """Deny ... NotResource <ours> denies everything else (moto alone: such a Deny allows everywhere)."""
-    prefix = unique("proj")
-    execution = role(client, "lambda.amazonaws.com")
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
-    for name in (f"{prefix}-hook", f"x{prefix}-other"):
-        client("lambda").create_function(
-            FunctionName=name,
-            Runtime="python3.11",
-            Role=execution,
-            Handler="index.handler",
-            Code={"ZipFile": code.getvalue()},
-        )
+    prefix = two_functions(client)
     ours = f"arn:aws:lambda:*:{account}:function:{prefix}-*"
     deny = {"Effect": "Deny", "Action": ["lambda:GetFunction"], "NotResource": [ours]}
     allowed_and_denied = as_role(allow(["lambda:GetFunction"], "*"), deny)("lambda")
