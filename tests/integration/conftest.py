@@ -33,6 +33,14 @@ class Deployed:
     first_deploy_seconds: float = 0.0
     _clients: dict = field(default_factory=dict)
 
+    def stop(self) -> None:
+        """Stop this deployment's emulator and assert nothing it or its runs started is still running."""
+        stopped = self.run("local", "stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        emulator_dir = self.env["LOCAL_EMULATOR_DIR"]
+        left = processes.wait_until(lambda: processes.started_with("LOCAL_EMULATOR_DIR", emulator_dir), 60)
+        assert not left, "still running after the emulator stopped: " + "; ".join(map(processes.describe, left))
+
     def run(self, *args: str, timeout: float = 900, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "main.py", *args],
@@ -96,10 +104,7 @@ def deployed(tmp_path_factory, project) -> Deployed:
     status = d.run("local", "status", "--json")
     d.endpoint = json.loads(status.stdout)["endpoint"]
     yield d
-    stopped = d.run("local", "stop")
-    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    left = processes.wait_until(lambda: processes.started_with("LOCAL_EMULATOR_DIR", env["LOCAL_EMULATOR_DIR"]), 60)
-    assert not left, "still running after the session: " + "; ".join(map(processes.describe, left))
+    d.stop()
 
 
 @pytest.fixture(scope="session")

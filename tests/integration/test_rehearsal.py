@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import processes
 from tests.integration.conftest import Deployed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,10 +115,7 @@ def rehearsal(tmp_path_factory, project) -> Iterator[Rehearsal]:
     r.endpoint = json.loads(r.run("local", "status", "--json").stdout)["endpoint"]
     r.rollback_before_any_release = r.release("rollback", "production")  # the one moment no release has succeeded
     yield r
-    stopped = r.run("local", "stop")
-    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    left = processes.wait_until(lambda: processes.started_with("LOCAL_EMULATOR_DIR", env["LOCAL_EMULATOR_DIR"]), 60)
-    assert not left, "still running after the rehearsal: " + "; ".join(map(processes.describe, left))
+    r.stop()
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +153,12 @@ def test_a_good_commit_reaches_production_traffic(rehearsal: Rehearsal, good_in_
     assert ecr["imageDetails"], "the build pushed no manifest tagged with the commit"
 
 
-def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehearsal, good_in_production):
-    assert rehearsal.release("start", "--commit", rehearsal.wrong_version).returncode == 0
+def assert_stopped_by_the_hook(rehearsal: Rehearsal, commit: str) -> None:
+    """A commit that passes staging (its health check answers) but fails production's hook: CodeDeploy
+    rolls back, `wait production` exits 1, and blue (the good commit) keeps serving production."""
+    assert rehearsal.release("start", "--commit", commit).returncode == 0
     staging = rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1")
-    assert staging.returncode == 0, staging.stdout + staging.stderr  # healthy: only the version is wrong
+    assert staging.returncode == 0, staging.stdout + staging.stderr
     assert rehearsal.release("approve", "production").returncode == 0
     production = rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1")
     assert production.returncode == 1, production.stdout + production.stderr
@@ -168,21 +166,15 @@ def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehe
 
     status = rehearsal.release("status", "production")
     assert "HOOK_EXECUTION_FAILURE" in status.stdout, status.stdout
-    assert rehearsal.served_version()["commit"] == rehearsal.good  # blue keeps serving
+    assert rehearsal.served_version()["commit"] == rehearsal.good
+
+
+def test_a_commit_serving_another_version_is_stopped_by_the_hook(rehearsal: Rehearsal, good_in_production):
+    assert_stopped_by_the_hook(rehearsal, rehearsal.wrong_version)  # healthy: only /version is wrong
 
 
 def test_a_green_that_raises_on_its_root_is_stopped_by_the_smoke_path(rehearsal: Rehearsal, good_in_production):
-    assert rehearsal.release("start", "--commit", rehearsal.raising_root).returncode == 0
-    staging = rehearsal.release("wait", "staging", "--timeout", STEP_TIMEOUT, "--interval", "1")
-    assert staging.returncode == 0, staging.stdout + staging.stderr  # /health passes: the rollout completes
-    assert rehearsal.release("approve", "production").returncode == 0
-    production = rehearsal.release("wait", "production", "--timeout", STEP_TIMEOUT, "--interval", "1")
-    assert production.returncode == 1, production.stdout + production.stderr
-    assert "rolled back" in production.stderr
-
-    status = rehearsal.release("status", "production")
-    assert "HOOK_EXECUTION_FAILURE" in status.stdout, status.stdout
-    assert rehearsal.served_version()["commit"] == rehearsal.good  # no production traffic reached green
+    assert_stopped_by_the_hook(rehearsal, rehearsal.raising_root)  # /health and /version pass: only / fails
 
 
 def test_a_failing_staging_rollout_is_rolled_back_by_the_circuit_breaker(rehearsal: Rehearsal):
